@@ -1,0 +1,68 @@
+"""Time render_week_chart: mean/p50/p95 ms per chart and peak RSS.
+
+Run: .venv/bin/python bench/bench_chart.py [--n 200] [--warmup 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import time
+from datetime import date, timedelta
+
+from bot.charts import render_week_chart
+
+
+def make_inputs(count: int, seed: int = 7) -> list[tuple]:
+    """Build `count` varied week-chart inputs, the same ones on every run."""
+    rng = random.Random(seed)
+    inputs = []
+    for i in range(count):
+        start = date(2027, 1, 4) + timedelta(days=7 * (i % 30))
+        days = [(start + timedelta(days=d), round(rng.uniform(0, 5) * 4) / 4) for d in range(7)]
+        before = round(rng.uniform(0, 160), 2)
+        inputs.append((days, rng.choice([1.0, 1.5, 2.0, 3.0]), before, 150.0, 200.0, f"Week {i}"))
+    return inputs
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Return the nearest-rank percentile of already sorted values."""
+    rank = max(1, round(fraction * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def main() -> None:
+    """Render N charts after a warm-up and print per-chart timings and peak RSS."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200, help="charts to time (default 200)")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed charts first (default 5)")
+    args = parser.parse_args()
+
+    inputs = make_inputs(args.n)
+    for chart in inputs[: args.warmup]:
+        render_week_chart(*chart)
+
+    timings_ms = []
+    total_bytes = 0
+    for chart in inputs:
+        started = time.perf_counter()
+        png = render_week_chart(*chart)
+        timings_ms.append((time.perf_counter() - started) * 1000)
+        total_bytes += len(png)
+
+    timings_ms.sort()
+    peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    print(f"charts: {args.n} (after {args.warmup} warm-up), 900x400 PNG")
+    print(
+        f"ms per chart: mean {statistics.fmean(timings_ms):.1f}  "
+        f"p50 {percentile(timings_ms, 0.50):.1f}  p95 {percentile(timings_ms, 0.95):.1f}  "
+        f"max {timings_ms[-1]:.1f}"
+    )
+    print(f"mean PNG size: {total_bytes / args.n / 1024:.1f} KiB")
+    print(f"peak RSS: {peak_rss_mib:.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Wire the core together from settings: store, plans, tracker, commands (no chat platform)."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.commands import Commands
+from bot.config import Settings
+from bot.plan import PlanRegistry
+from bot.store import Store, open_store
+from bot.tracker import Tracker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Core:
+    """Everything a front needs: settings, store, plans, tracker and the command layer."""
+
+    settings: Settings
+    store: Store
+    plans: PlanRegistry
+    tracker: Tracker
+    commands: Commands
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+async def build_core(settings: Settings, *, clock: Callable[[], datetime] | None = None,
+                     migrate: bool = True) -> Core:
+    """Open the store (migrating it), load the plans and build the tracker."""
+    plans = PlanRegistry.load([Path(d) for d in settings.plan_dirs])
+    store = await open_store(settings.database.url,
+                             busy_timeout_ms=settings.database.busy_timeout_ms,
+                             run_migrations=migrate)
+    tracker = Tracker(store, plans, clock or (lambda: datetime.now(UTC)),
+                      default_plan=settings.default_plan)
+    return Core(settings, store, plans, tracker, Commands(tracker))
+
+
+class _RedactSecrets(logging.Filter):
+    """Replace known secret values in log records, whatever logged them."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s and len(s) >= 8]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            if any(s in message for s in self.secrets):
+                for s in self.secrets:
+                    message = message.replace(s, "[redacted]")
+                record.msg, record.args = message, None
+        return True
+
+
+def setup_logging(settings: Settings, secrets: list[str] | None = None) -> None:
+    """Configure logging once: stderr, an optional rotating file, discord.http at WARNING."""
+    root = logging.getLogger()
+    root.setLevel(settings.log_level.upper())
+    fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    if settings.log_file:
+        Path(settings.log_file).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.handlers.RotatingFileHandler(
+            settings.log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8"))
+    redact = _RedactSecrets(secrets or [])
+    for h in handlers:
+        h.setFormatter(fmt)
+        h.addFilter(redact)
+        root.addHandler(h)
+    logging.getLogger("discord.http").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -1,0 +1,145 @@
+"""Typed settings: defaults in code, a TOML file for the rest, secrets from the environment."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DB_URL = "sqlite+aiosqlite:///data/pacer.sqlite3"
+DISCORD_API = "https://discord.com/api/v10"
+DISCORD_GATEWAY = "wss://gateway.discord.gg"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which key and why."""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = DEFAULT_DB_URL
+    echo: bool = False
+    busy_timeout_ms: int = 5000
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    token: str | None = field(default=None, repr=False)
+    token_file: str | None = None
+    dev_guild_id: int | None = None
+    owner_ids: tuple[int, ...] = ()
+    rest_base_url: str = DISCORD_API
+    gateway_url: str = DISCORD_GATEWAY
+    public_by_default: bool = True
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    bot_token: str | None = field(default=None, repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    tick_seconds: int = 30
+    reminder_grace_hours: float = 6.0
+    digest_grace_hours: float = 48.0
+    send_concurrency: int = 8
+    rate_per_second: float = 45.0
+    claim_batch: int = 500
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    discord: DiscordSettings = field(default_factory=DiscordSettings)
+    slack: SlackSettings = field(default_factory=SlackSettings)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    plan_dirs: tuple[str, ...] = ()
+    default_plan: str = "vllm"
+    log_level: str = "INFO"
+    log_file: str | None = None
+    console_user: str = "local"
+
+    def discord_token(self) -> str | None:
+        """Return the bot token from the environment, the configured file or the config."""
+        return _secret("DISCORD_TOKEN", self.discord.token_file, self.discord.token)
+
+
+def _secret(env_name: str, file_path: str | None, inline: str | None) -> str | None:
+    value = os.environ.get(env_name)
+    if value:
+        return value.strip()
+    file_env = os.environ.get(f"{env_name}_FILE") or file_path
+    if file_env:
+        path = Path(file_env).expanduser()
+        try:
+            return path.read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise ConfigError(f"cannot read {env_name} from {path}: {exc.strerror}") from None
+    return inline or None
+
+
+_SECTIONS = {
+    "database": DatabaseSettings,
+    "discord": DiscordSettings,
+    "slack": SlackSettings,
+    "scheduler": SchedulerSettings,
+}
+_TOP_KEYS = {"plan_dirs", "default_plan", "log_level", "log_file", "console_user"}
+
+
+def _coerce(cls: type, section: str, raw: dict[str, Any]) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(f"[{section}] has an unknown key {key!r}; known: {', '.join(known)}")
+        default = getattr(cls(), key)
+        if isinstance(default, tuple):
+            if not isinstance(value, list):
+                raise ConfigError(f"[{section}] {key} must be a list")
+            value = tuple(value)
+        elif isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ConfigError(f"[{section}] {key} must be true or false")
+        elif isinstance(default, int | float) and not isinstance(value, int | float):
+            raise ConfigError(f"[{section}] {key} must be a number")
+        values[key] = value
+    return cls(**values)
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Load settings from PATH, $PACER_CONFIG or ./config.toml, then apply the environment."""
+    chosen = path or os.environ.get("PACER_CONFIG")
+    raw: dict[str, Any] = {}
+    if chosen is not None or Path("config.toml").exists():
+        file = Path(chosen or "config.toml")
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {file} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
+    kwargs: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _SECTIONS:
+            if not isinstance(value, dict):
+                raise ConfigError(f"[{key}] must be a table")
+            kwargs[key] = _coerce(_SECTIONS[key], key, value)
+        elif key in _TOP_KEYS:
+            kwargs[key] = tuple(value) if key == "plan_dirs" else value
+        else:
+            raise ConfigError(f"unknown top-level key {key!r} in the config file")
+    settings = Settings(**kwargs)
+    env_url = os.environ.get("PACER_DATABASE_URL")
+    if env_url:
+        settings = replace(settings, database=replace(settings.database, url=env_url))
+    slack = replace(
+        settings.slack,
+        bot_token=_secret("SLACK_BOT_TOKEN", None, settings.slack.bot_token),
+        signing_secret=_secret("SLACK_SIGNING_SECRET", None, settings.slack.signing_secret),
+    )
+    return replace(settings, slack=slack)

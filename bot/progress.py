@@ -1,0 +1,283 @@
+"""Pure progress rules: percentages, week bars, streaks, pace, milestones.
+
+Decisions (documented in the README):
+- Overall progress is the share of the plan's checklist items that are done.
+- Week bar N counts the days of plan week N (7 days from the start date on) with study:
+  time logged or an item completed. Paused days are frozen: they neither count nor break.
+- The streak counts consecutive study days ending today, or yesterday while today is still
+  open, stepping over paused days; today never breaks it before it ends.
+- Average daily time is total hours over the days elapsed since the start date (today included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from bot.plan import Milestone, Plan
+from bot.snapshot import LearnerData
+from bot.timing import plan_week, week_dates
+
+BAR_WIDTH = 20
+
+
+def bar(fraction: float, width: int = BAR_WIDTH) -> str:
+    """Draw a bar like the spec's ``[█████░░░░░]``."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    full = round(fraction * width)
+    return "[" + "█" * full + "░" * (width - full) + "]"
+
+
+def hours(minutes: int) -> float:
+    return round(minutes / 60, 2)
+
+
+def fmt_hours(minutes: int) -> str:
+    """Show minutes as hours: ``4h``, ``1.5h``, ``0.25h``."""
+    value = minutes / 60
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return f"{text}h"
+
+
+@dataclass(frozen=True)
+class Streak:
+    days: int
+    today_done: bool
+    at_risk: bool
+    frozen_today: bool
+
+
+def streak(data: LearnerData, today: date) -> Streak:
+    """Count consecutive study days, with today open until it ends and pauses frozen."""
+    active = data.active_days()
+    paused = data.paused_days()
+    today_done = today in active
+    d = today if today_done else today - timedelta(days=1)
+    count = 0
+    floor = data.profile.start_date - timedelta(days=1)
+    while d > floor:
+        if d in active:
+            count += 1
+        elif d not in paused:
+            break
+        d -= timedelta(days=1)
+    frozen = today in paused
+    return Streak(count, today_done, at_risk=count > 0 and not today_done and not frozen,
+                  frozen_today=frozen)
+
+
+@dataclass(frozen=True)
+class WeekBar:
+    week: int
+    days_active: int
+    dates: tuple[date, ...]
+
+    def render(self) -> str:
+        return f"Week {self.week}: {bar(self.days_active / 7, 7)} {self.days_active}/7 days"
+
+
+def week_bars(data: LearnerData, plan: Plan) -> list[WeekBar]:
+    active = data.active_days()
+    bars = []
+    for w in range(1, plan.weeks + 1):
+        dates = tuple(week_dates(data.profile.start_date, w))
+        bars.append(WeekBar(w, sum(1 for d in dates if d in active), dates))
+    return bars
+
+
+def item_fraction(data: LearnerData, plan: Plan, item_ids: Iterable[str] | None = None) -> float:
+    ids = [i.id for i in plan.items] if item_ids is None else list(item_ids)
+    if not ids:
+        return 0.0
+    return sum(1 for i in ids if i in data.done) / len(ids)
+
+
+def current_phase(data: LearnerData, plan: Plan) -> Any:
+    """Return the first phase, in plan order, with an item still open (the last when all are done)."""
+    for phase in plan.phases:
+        ids = [i.id for i in plan.items if plan.phase_of(i).id == phase.id]
+        if any(i not in data.done for i in ids):
+            return phase
+    return plan.phases[-1]
+
+
+def next_items(data: LearnerData, plan: Plan, limit: int = 5) -> list[Any]:
+    """List what is next: open daily lessons first, then the other open items in plan order."""
+    daily = [i for i in plan.daily_items if i.id not in data.done]
+    rest = [i for i in plan.items if i.id not in data.done and i not in plan.daily_items]
+    return (daily + rest)[:limit]
+
+
+def next_deadline(data: LearnerData, today: date) -> Any | None:
+    upcoming = [d for d in data.deadlines if d.due_date >= today]
+    return min(upcoming, key=lambda d: (d.due_date, d.id)) if upcoming else None
+
+
+def average_daily_minutes(data: LearnerData, today: date) -> float:
+    elapsed = (today - data.profile.start_date).days + 1
+    if elapsed <= 0:
+        return 0.0
+    return data.total_minutes / elapsed
+
+
+def latest_rating(data: LearnerData, skill_id: str) -> int | None:
+    weeks = data.ratings.get(skill_id)
+    if not weeks:
+        return None
+    return weeks[max(weeks)]
+
+
+def skills_average(data: LearnerData, plan: Plan, week: int | None = None) -> float | None:
+    """Average of the ratings of WEEK (or of each skill's latest rating)."""
+    values = []
+    for skill in plan.skills:
+        if week is None:
+            v = latest_rating(data, skill.id)
+        else:
+            v = data.ratings.get(skill.id, {}).get(week)
+        if v is not None:
+            values.append(v)
+    return sum(values) / len(values) if values else None
+
+
+def quiz_scores(data: LearnerData, plan: Plan) -> list[tuple[Any, int | None]]:
+    return [(s, data.scores.get(s.id)) for s in plan.scores if s.week is not None]
+
+
+def quiz_average(data: LearnerData, plan: Plan) -> float | None:
+    values = [v for _, v in quiz_scores(data, plan) if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def mock_average(data: LearnerData) -> float | None:
+    return sum(x.score for x in data.mocks) / len(data.mocks) if data.mocks else None
+
+
+def confidence_average(data: LearnerData, plan: Plan) -> float | None:
+    values = []
+    for f in plan.fields:
+        if f.confidence and f.id in data.fields:
+            try:
+                values.append(int(data.fields[f.id]))
+            except ValueError:
+                continue
+    return sum(values) / len(values) if values else None
+
+
+def section_complete(data: LearnerData, plan: Plan, section_id: str) -> bool:
+    items = plan.items_in_section(section_id)
+    return bool(items) and all(i.id in data.done for i in items)
+
+
+def projects_completed(data: LearnerData, plan: Plan) -> int:
+    return sum(1 for s in plan.sections if s.id.startswith("project") and section_complete(
+        data, plan, s.id))
+
+
+def skills_mastered(data: LearnerData, plan: Plan) -> int:
+    return sum(
+        1 for s in plan.skills if (latest_rating(data, s.id) or 0) >= s.target
+    )
+
+
+@dataclass(frozen=True)
+class Pace:
+    minutes_per_day: float
+    reach_min_on: date | None
+    days_vs_target: int | None  # positive: late by that many days
+
+    def describe(self, hours_min: int) -> str:
+        if self.reach_min_on is None:
+            return "Log some time to see when you will reach the target."
+        text = (f"At {self.minutes_per_day / 60:.1f} h/day you reach {hours_min} h on "
+                f"{self.reach_min_on:%d %b %Y}")
+        if self.days_vs_target is None:
+            return text + "."
+        if self.days_vs_target > 0:
+            return text + f", {self.days_vs_target} days after your target."
+        if self.days_vs_target < 0:
+            return text + f", {-self.days_vs_target} days before your target."
+        return text + ", right on your target."
+
+
+def pace(data: LearnerData, plan: Plan, today: date, window_days: int = 14) -> Pace:
+    """Project when the minimum hours target is reached from the recent daily average."""
+    start = max(data.profile.start_date, today - timedelta(days=window_days - 1))
+    days = (today - start).days + 1
+    recent = sum(r.minutes for r in data.logs if start <= r.study_date <= today)
+    per_day = recent / days if days > 0 else 0.0
+    remaining = plan.hours_min * 60 - data.total_minutes
+    if remaining <= 0:
+        reach = min((r.study_date for r in data.logs), default=today)
+        # Find the day the running total crossed the target.
+        total = 0
+        for r in sorted(data.logs, key=lambda r: r.study_date):
+            total += r.minutes
+            if total >= plan.hours_min * 60:
+                reach = r.study_date
+                break
+    elif per_day <= 0:
+        return Pace(0.0, None, None)
+    else:
+        reach = today + timedelta(days=int(-(-remaining // per_day)))
+    target = data.profile.target_date
+    return Pace(per_day, reach, (reach - target).days if target else None)
+
+
+def plan_week_of(data: LearnerData, today: date) -> int:
+    return plan_week(data.profile.start_date, today)
+
+
+# --- milestones -------------------------------------------------------------------------
+
+
+def condition_holds(cond: dict[str, Any], data: LearnerData, plan: Plan,
+                    reached: set[str]) -> bool:
+    """Evaluate one milestone condition of the plan against the learner's data."""
+    (key, value), = cond.items()
+    if key == "items":
+        return all(_id_done(i, data, plan) for i in value)
+    if key == "any_items":
+        return any(_id_done(i, data, plan) for i in value)
+    if key == "any_sections_complete":
+        return any(section_complete(data, plan, s) for s in value)
+    if key == "mock_score_min":
+        return any(x.score >= value for x in data.mocks)
+    if key == "hours_min":
+        return data.total_minutes >= value * 60
+    if key == "logs_min":
+        return len(data.logs) >= value
+    if key == "counter_min":
+        return data.counters.get(value["counter"], 0) >= value["value"]
+    if key == "milestones":
+        return all(v in reached for v in value)
+    if key == "all_of":
+        return all(condition_holds(c, data, plan, reached) for c in value)
+    raise ValueError(f"unknown milestone condition {key!r}")
+
+
+def _id_done(ident: str, data: LearnerData, plan: Plan) -> bool:
+    if ident in data.done:
+        return True
+    items = plan.items_in_section(ident) if plan.has_section(ident) else ()
+    return bool(items) and all(i.id in data.done for i in items)
+
+
+def milestones_now_reached(data: LearnerData, plan: Plan) -> list[Milestone]:
+    """Return the milestones whose conditions hold now but are not yet recorded, in plan order."""
+    reached = set(data.milestones)
+    new: list[Milestone] = []
+    changed = True
+    while changed:  # a milestone may depend on others reached in the same change
+        changed = False
+        for ms in plan.milestones:
+            if ms.id in reached:
+                continue
+            if condition_holds(ms.when, data, plan, reached):
+                reached.add(ms.id)
+                new.append(ms)
+                changed = True
+    return new
+

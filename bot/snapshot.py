@@ -1,0 +1,183 @@
+"""A learner's whole tracker read in one go: the input of every view, export and digest."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import models as m
+
+
+@dataclass(frozen=True)
+class LogRow:
+    id: int
+    study_date: date
+    minutes: int
+    topic: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class MockRow:
+    slot: int
+    held_on: date
+    score: int
+    feedback: str | None
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    id: int
+    kind: str
+    week: int | None
+    text: str
+    solution: str | None
+    learning: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    id: int
+    title: str
+    due_date: date
+
+
+@dataclass(frozen=True)
+class PartnerRow:
+    id: int
+    partner_platform: str
+    partner_external_id: str
+    partner_name: str
+    status: str
+    share: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LearnerProfile:
+    """The learner's settings, detached from the ORM."""
+
+    id: int
+    platform: str
+    external_id: str
+    display_name: str
+    plan_id: str
+    timezone: str
+    day_start_hour: int
+    start_date: date
+    target_date: date | None
+    commitment_minutes: int
+    commitment_weeks: int
+    goal: str | None
+    committed_on: date | None
+    reminder_minute: int | None
+    digest_weekday: int
+    digest_minute: int
+    digest_every_weeks: int
+    public_posts: bool
+    home_channel_id: str | None
+    snoozed_until: datetime | None
+    next_reminder_at: datetime | None
+    next_digest_at: datetime | None
+
+    @classmethod
+    def of(cls, row: m.Learner) -> LearnerProfile:
+        return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
+
+
+@dataclass
+class LearnerData:
+    """Everything stored about one learner that the views need."""
+
+    profile: LearnerProfile
+    logs: list[LogRow] = field(default_factory=list)
+    done: dict[str, date] = field(default_factory=dict)
+    scores: dict[str, int] = field(default_factory=dict)
+    mocks: list[MockRow] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=dict)
+    ratings: dict[str, dict[int, int]] = field(default_factory=dict)  # skill -> week -> value
+    fields: dict[str, str] = field(default_factory=dict)
+    notes: list[NoteRow] = field(default_factory=list)
+    deadlines: list[DeadlineRow] = field(default_factory=list)
+    milestones: dict[str, date] = field(default_factory=dict)
+    pauses: list[tuple[date, date]] = field(default_factory=list)
+    partners: list[PartnerRow] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    def minutes_by_day(self) -> dict[date, int]:
+        totals: dict[date, int] = defaultdict(int)
+        for row in self.logs:
+            totals[row.study_date] += row.minutes
+        return dict(totals)
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(row.minutes for row in self.logs)
+
+    def active_days(self) -> set[date]:
+        return {row.study_date for row in self.logs} | set(self.done.values())
+
+    def paused_days(self) -> set[date]:
+        days: set[date] = set()
+        for start, end in self.pauses:
+            d = start
+            while d <= end:
+                days.add(d)
+                d = date.fromordinal(d.toordinal() + 1)
+        return days
+
+
+async def load_many(session: AsyncSession, learner_ids: Sequence[int]) -> dict[int, LearnerData]:
+    """Load the snapshots of many learners with one query per table."""
+    if not learner_ids:
+        return {}
+    ids = list(learner_ids)
+    learners = (await session.scalars(select(m.Learner).where(m.Learner.id.in_(ids)))).all()
+    data = {row.id: LearnerData(LearnerProfile.of(row)) for row in learners}
+
+    async def rows(model: type, order: Iterable = ()) -> Sequence:
+        stmt = select(model).where(model.learner_id.in_(ids)).order_by(*order)
+        return (await session.scalars(stmt)).all()
+
+    for r in await rows(m.TimeLog, (m.TimeLog.study_date, m.TimeLog.id)):
+        data[r.learner_id].logs.append(LogRow(r.id, r.study_date, r.minutes, r.topic, r.created_at))
+    for r in await rows(m.ItemDone):
+        data[r.learner_id].done[r.item_id] = r.study_date
+    for r in await rows(m.ScoreEntry):
+        data[r.learner_id].scores[r.score_id] = r.value
+    for r in await rows(m.MockInterview, (m.MockInterview.slot,)):
+        data[r.learner_id].mocks.append(MockRow(r.slot, r.held_on, r.score, r.feedback))
+    for r in await rows(m.CounterValue):
+        data[r.learner_id].counters[r.counter_id] = r.value
+    for r in await rows(m.SkillRating):
+        data[r.learner_id].ratings.setdefault(r.skill_id, {})[r.week] = r.value
+    for r in await rows(m.FieldValue):
+        data[r.learner_id].fields[r.field_id] = r.value
+    for r in await rows(m.Note, (m.Note.id,)):
+        data[r.learner_id].notes.append(
+            NoteRow(r.id, r.kind, r.week, r.text, r.solution, r.learning, r.created_at)
+        )
+    for r in await rows(m.Deadline, (m.Deadline.due_date, m.Deadline.id)):
+        data[r.learner_id].deadlines.append(DeadlineRow(r.id, r.title, r.due_date))
+    for r in await rows(m.MilestoneReached):
+        data[r.learner_id].milestones[r.milestone_id] = r.reached_on
+    for r in await rows(m.Pause, (m.Pause.start_date,)):
+        data[r.learner_id].pauses.append((r.start_date, r.end_date))
+    for r in await rows(m.Partnership, (m.Partnership.id,)):
+        data[r.learner_id].partners.append(
+            PartnerRow(
+                r.id, r.partner_platform, r.partner_external_id, r.partner_name, r.status,
+                tuple(r.share or ()),
+            )
+        )
+    return data
+
+
+async def load_one(session: AsyncSession, learner_id: int) -> LearnerData:
+    """Load one learner's snapshot."""
+    return (await load_many(session, [learner_id]))[learner_id]

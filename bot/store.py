@@ -1,0 +1,109 @@
+"""Engine, sessions and transactions for the SQLite default and the PostgreSQL scale-out path."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def _prepare_sqlite(url: str) -> None:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> AsyncEngine:
+    """Create the async engine; SQLite gets WAL, a busy timeout, foreign keys and explicit BEGINs."""
+    if url.startswith("sqlite"):
+        _prepare_sqlite(url)
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Let us issue BEGIN ourselves: pysqlite's implicit BEGIN is always DEFERRED.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            # A deferred read lock upgraded to a write ignores busy_timeout and fails with
+            # "database is locked"; transactions that will write take the lock up front.
+            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+    return create_async_engine(url, echo=echo, pool_pre_ping=True)
+
+
+class Store:
+    """Hand out sessions: ``write()`` for read-then-write work, ``read()`` for queries."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """Open a session in a transaction that holds the write lock from its start."""
+        async with self.sessions() as session, session.begin():
+            if self.dialect == "sqlite":
+                await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """Open a session for queries only."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def alembic_config(url: str) -> Any:
+    """Build the Alembic configuration pointing at our migrations and URL."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Apply Alembic migrations up to REVISION (blocking; call before the loop runs or in a thread)."""
+    from alembic import command
+
+    if url.startswith("sqlite"):
+        _prepare_sqlite(url)
+    command.upgrade(alembic_config(url), revision)
+    log.info("database migrated to %s", revision)
+
+
+async def open_store(url: str, *, busy_timeout_ms: int = 5000, run_migrations: bool = True) -> Store:
+    """Migrate (in a worker thread) and return a ready Store."""
+    import asyncio
+
+    if run_migrations:
+        await asyncio.to_thread(migrate, url)
+    return Store(create_engine(url, busy_timeout_ms=busy_timeout_ms))

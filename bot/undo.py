@@ -1,0 +1,84 @@
+"""Record the row operations of one change so that ``/undo`` can revert exactly that change."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, inspect, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import Base
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"$dt": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) == 1:
+        if "$dt" in value:
+            return datetime.fromisoformat(value["$dt"])
+        if "$date" in value:
+            return date.fromisoformat(value["$date"])
+    return value
+
+
+def _row_values(obj: Base) -> dict[str, Any]:
+    mapper = inspect(obj).mapper
+    return {col.key: _encode(getattr(obj, col.key)) for col in mapper.column_attrs}
+
+
+class ChangeSet:
+    """Collect the inverse of every write made through it, newest last."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.ops: list[dict[str, Any]] = []
+
+    async def add(self, obj: Base) -> Base:
+        """Insert OBJ and remember to delete it on undo."""
+        self.session.add(obj)
+        await self.session.flush()
+        self.ops.append({"op": "delete", "table": obj.__tablename__, "id": obj.id})  # type: ignore[attr-defined]
+        return obj
+
+    def set(self, obj: Base, **values: Any) -> None:
+        """Update OBJ's attributes and remember their old values."""
+        old = {k: _encode(getattr(obj, k)) for k in values}
+        self.ops.append({"op": "update", "table": obj.__tablename__, "id": obj.id,  # type: ignore[attr-defined]
+                         "values": old})
+        for key, value in values.items():
+            setattr(obj, key, value)
+
+    async def delete(self, obj: Base) -> None:
+        """Delete OBJ and remember the whole row to put it back on undo."""
+        self.ops.append({"op": "insert", "table": obj.__tablename__, "values": _row_values(obj)})
+        await self.session.delete(obj)
+        await self.session.flush()
+
+    @property
+    def empty(self) -> bool:
+        return not self.ops
+
+
+async def revert(session: AsyncSession, ops: list[dict[str, Any]]) -> None:
+    """Apply the inverse operations, newest first."""
+    tables = Base.metadata.tables
+    for op in reversed(ops):
+        table = tables[op["table"]]
+        if op["op"] == "delete":
+            await session.execute(delete(table).where(table.c.id == op["id"]))
+        elif op["op"] == "update":
+            values = {k: _decode(v) for k, v in op["values"].items()}
+            await session.execute(update(table).where(table.c.id == op["id"]).values(**values))
+        elif op["op"] == "insert":
+            values = {k: _decode(v) for k, v in op["values"].items()}
+            await session.execute(insert(table).values(**values))
+        else:  # pragma: no cover - written by this module only
+            raise ValueError(f"unknown undo op {op['op']!r}")
+    session.expire_all()
