@@ -388,13 +388,8 @@ class Commands:
             return await self.extra[name](actor, args)
         handler = _GRAMMAR.get(name)
         if handler is None:
-            raise InputError(f"Unknown command /{_plain(name)}. `/help` lists the commands.")
+            raise InputError(f"Unknown command /{parsing.quote_input(name)}. `/help` lists the commands.")
         return await handler(self, actor, args, resolve_user)
-
-
-def _plain(text: str) -> str:
-    """Make user text safe to show inside our own messages (no mentions, bounded length)."""
-    return text.replace("@", "@\u200b")[:60]
 
 
 def _as_time(minute: int | None) -> Any:
@@ -412,19 +407,20 @@ def _nonempty(text: str | None, what: str) -> str:
 def _week_number(text: str) -> int:
     match = re.fullmatch(r"(?:w|week)?\s*(\d{1,2})", text.strip().lower())
     if not match:
-        raise InputError(f"{_plain(text)!r} is not a week; use a number such as 2 or week2.")
+        raise InputError(f"{parsing.quote_input(text)} is not a week; use a number such as 2 or week2.")
     return int(match.group(1))
 
 
+_DATE_LIKE = re.compile(
+    r"(?ix)^(today|yesterday|tomorrow"
+    r"|mon(day)?|tue(s|sday)?|wed(nesday)?|thu(rs|rsday)?|fri(day)?|sat(urday)?|sun(day)?"
+    r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})$")
+_MINUTES_PART = re.compile(r"(?i)^\d{1,4}\s*(m|min|mins|minutes)$")
+
+
 def _is_date(text: str) -> bool:
-    try:
-        parsing.parse_study_date(text, date(2100, 1, 1))
-    except PacerError:
-        try:
-            parsing.parse_date(text)
-        except PacerError:
-            return False
-    return True
+    """Tell whether a trailing word is meant as a date (then a bad date gets the date's message)."""
+    return bool(_DATE_LIKE.match(text.strip()))
 
 
 def _split_trailing_date(args: list[str]) -> tuple[list[str], str | None]:
@@ -493,6 +489,8 @@ async def _settings(c: Commands, a: Actor, args: list[str], _r: Any) -> Reply:
 @_command("log", "/log DURATION [TOPIC] [DATE]")
 async def _log(c: Commands, a: Actor, args: list[str], _r: Any) -> Reply:
     _need(args, 1, USAGE["log"])
+    if len(args) > 1 and _MINUTES_PART.match(args[1]):  # "1h 30m" typed with a space
+        args = [f"{args[0]} {args[1]}", *args[2:]]
     rest, when = _split_trailing_date(args[1:] if len(args) > 1 else [])
     if len(args) == 2 and _is_date(args[1]):
         rest, when = [], args[1]
@@ -691,7 +689,7 @@ async def _help(c: Commands, a: Actor, args: list[str], _r: Any) -> Reply:
     if args:
         key = args[0].lstrip("/").lower()
         if key not in USAGE:
-            raise InputError(f"No command /{_plain(key)}. `/help` lists them.")
+            raise InputError(f"No command /{parsing.quote_input(key)}. `/help` lists them.")
         return Reply(f"`{USAGE[key]}`", title=f"/{key}")
     lines = [f"`{u}`" for u in USAGE.values()]
     return Reply("\n".join(lines), title="Pacer commands")

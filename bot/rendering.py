@@ -98,7 +98,7 @@ def render_skills(data: LearnerData, plan: Plan) -> str:
 def render_summary(data: LearnerData, plan: Plan, today: date) -> str:
     """Build the /summary view: the spec's final summary."""
     conf = p.confidence_average(data, plan)
-    ready = data.fields.get("ready-for-interview", "—")
+    ready = data.fields.get("final-ready", "—")
     return "\n".join([
         f"**Total Time Invested**: {_num(data.total_minutes / 60)} hours",
         f"**Components Mastered**: {p.skills_mastered(data, plan)} / {len(plan.skills)}",

@@ -108,7 +108,7 @@ class Tracker:
         self.store = store
         self.plans = plans
         self.clock = clock
-        self.default_plan = default_plan or plans.default
+        self.default_plan = default_plan or plans.default_id
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -121,11 +121,13 @@ class Tracker:
     def today_for(self, row: m.Learner | Any) -> date:
         return study_date(self.now(), row.timezone, row.day_start_hour)
 
-    async def _learner(self, session: AsyncSession, actor: Actor) -> m.Learner:
-        row = await session.scalar(
-            select(m.Learner).where(m.Learner.platform == actor.platform,
-                                    m.Learner.external_id == actor.external_id)
-        )
+    async def _learner(self, session: AsyncSession, actor: Actor,
+                       lock: bool = True) -> m.Learner:
+        # Writes lock the learner row so that read-then-write rules (a day's 24 h, free mock
+        # slots) hold under concurrency on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
+        stmt = select(m.Learner).where(m.Learner.platform == actor.platform,
+                                       m.Learner.external_id == actor.external_id)
+        row = await session.scalar(stmt.with_for_update() if lock else stmt)
         if row is None:
             raise StateError(
                 "You have not started a plan yet. Run /start with your timezone first, "
@@ -258,7 +260,7 @@ class Tracker:
 
     async def settings(self, actor: Actor) -> m.Learner:
         async with self.store.read() as session:
-            return await self._learner(session, actor)
+            return await self._learner(session, actor, lock=False)
 
     # --- time -----------------------------------------------------------------------------
 

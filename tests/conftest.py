@@ -163,3 +163,17 @@ def alice() -> Actor:
 @pytest.fixture
 def bob() -> Actor:
     return Actor("console", "bob", "Bob", space_id="console")
+
+
+async def dump_store(store: Store) -> dict[str, list[tuple]]:
+    """Read every row of every table, to assert that a refused command changed nothing."""
+    from sqlalchemy import select
+
+    from bot.models import Base
+
+    out: dict[str, list[tuple]] = {}
+    async with store.read() as session:
+        for table in Base.metadata.sorted_tables:
+            rows = (await session.execute(select(table).order_by(*table.primary_key.columns)))
+            out[table.name] = [tuple(r) for r in rows.all()]
+    return out

@@ -17,6 +17,19 @@ from tests.standin import DiscordStandin, load_checker, validate_command_payload
 
 NO_SPEC = "Discord OpenAPI spec not found (set PACER_DISCORD_OPENAPI or provide shared/)"
 FILE_BYTES = b"week,done\n1,yes\n"
+PingMode = Literal["plain", "ephemeral", "file", "defer", "edit", "button", "modal", "toolong"]
+
+
+class NoteModal(discord.ui.Modal, title="Note"):
+    """A one-field modal that echoes what was typed."""
+
+    def __init__(self) -> None:
+        super().__init__(custom_id="standin:modal")
+
+    note: discord.ui.TextInput = discord.ui.TextInput(label="Note", custom_id="standin:note")
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(f"noted: {self.note.value}", ephemeral=True)
 
 
 class ClickView(discord.ui.View):
@@ -28,7 +41,7 @@ class ClickView(discord.ui.View):
 
 
 def build_bot() -> commands.Bot:
-    """Build a tiny bot with /ping (string option, autocomplete), /plan week show and /upload."""
+    """Build a tiny bot: /ping (string option + autocomplete), /plan week show, /upload, /whois."""
     bot = commands.Bot(
         command_prefix="!",
         intents=discord.Intents.default(),
@@ -42,7 +55,7 @@ def build_bot() -> commands.Bot:
     async def ping(
         interaction: discord.Interaction,
         text: str,
-        mode: Literal["plain", "ephemeral", "file", "defer", "button", "toolong"] = "plain",
+        mode: PingMode = "plain",
     ) -> None:
         if mode == "defer":
             await interaction.response.defer(ephemeral=True, thinking=True)
@@ -54,6 +67,11 @@ def build_bot() -> commands.Bot:
                 file=discord.File(io.BytesIO(FILE_BYTES), filename="export.csv"),
                 ephemeral=True,
             )
+        elif mode == "edit":
+            await interaction.response.send_message("working")
+            await interaction.edit_original_response(content=f"done: {text}")
+        elif mode == "modal":
+            await interaction.response.send_modal(NoteModal())
         elif mode == "button":
             await interaction.response.send_message("press it", view=ClickView())
         elif mode == "toolong":
@@ -86,6 +104,12 @@ def build_bot() -> commands.Bot:
     async def upload(interaction: discord.Interaction, file: discord.Attachment) -> None:
         data = await file.read()
         await interaction.response.send_message(f"{file.filename}: {len(data)} bytes")
+
+    @bot.tree.command(name="whois", description="Name a member")
+    async def whois(interaction: discord.Interaction, member: discord.Member) -> None:
+        await interaction.response.send_message(
+            f"{member.display_name} has {len(member.roles)} role(s)"
+        )
 
     @bot.tree.error
     async def on_error(
@@ -130,7 +154,7 @@ async def test_login_and_handshake_fill_the_cache(
     assert guild.member_count == len(standin.members) == 3  # bot, owner, learner
     assert standin.identify_payloads[0]["token"] == standin.token
     asked = [(r.method, r.route) for r in standin.requests]
-    assert asked[:2] == [("GET", "/users/@me"), ("GET", "/oauth2/applications/@me")]
+    assert asked == [("GET", "/users/@me"), ("GET", "/oauth2/applications/@me")]  # no GET /gateway
     standin.assert_clean()
 
 
@@ -147,7 +171,7 @@ async def test_guild_sync_registers_spec_valid_commands(
     guild = discord.Object(standin.guild_id)
     bot.tree.copy_global_to(guild=guild)
     synced = await bot.tree.sync(guild=guild)
-    assert sorted(c.name for c in synced) == ["ping", "plan", "upload"]
+    assert sorted(c.name for c in synced) == ["ping", "plan", "upload", "whois"]
     assert [c["name"] for c in standin.commands(standin.guild_id)] == [c.name for c in synced]
     (put,) = standin.requests_to("PUT", "/applications/{application_id}/guilds/{guild_id}/commands")
     need_spec(standin)
@@ -211,6 +235,39 @@ async def test_deferred_answer_is_completed_by_the_first_followup(
     standin.assert_clean()
 
 
+async def test_original_response_edit_is_recorded(
+    standin: DiscordStandin, bot: commands.Bot
+) -> None:
+    handle = await standin.send_command("ping", {"text": "e", "mode": "edit"})
+    assert (await handle.response()).content == "working"
+    (edit,) = await handle.edits(1)
+    assert edit["content"] == "done: e"
+    assert handle.original is not None and handle.original.content == "done: e"
+    standin.assert_clean()
+
+
+async def test_modal_submit_reaches_the_modal(standin: DiscordStandin, bot: commands.Bot) -> None:
+    shown = await (await standin.send_command("ping", {"text": "m", "mode": "modal"})).response()
+    assert (shown.type, shown.data["custom_id"]) == (9, "standin:modal")
+    submit = await standin.send_modal_submit("standin:modal", {"standin:note": "read ch. 3"})
+    answer = await submit.response()
+    assert (answer.content, answer.ephemeral) == ("noted: read ch. 3", True)
+    standin.assert_clean()
+
+
+@pytest.mark.parametrize(
+    ("roles", "expected"), [((), "Mia has 1 role(s)"), (("tutor",), "Mia has 2 role(s)")]
+)
+async def test_member_option_is_resolved(
+    standin: DiscordStandin, bot: commands.Bot, roles: tuple[str, ...], expected: str
+) -> None:
+    role_ids = [int(standin.add_role(name)["id"]) for name in roles]
+    mia = standin.make_user("mia", global_name="Mia", roles=role_ids)
+    handle = await standin.send_command("whois", {"member": mia})
+    assert set(handle.payload["data"]["resolved"]) == {"users", "members"}
+    assert (await handle.response()).content == expected
+
+
 async def test_subcommand_group_reaches_its_callback(
     standin: DiscordStandin, bot: commands.Bot
 ) -> None:
@@ -255,6 +312,26 @@ async def test_closed_dms_surface_as_forbidden(standin: DiscordStandin, bot: com
         await user.send("time to study")
     assert caught.value.code == 50007
     assert standin.dm_messages(standin.user_id) == []
+
+
+@pytest.mark.parametrize(("times", "sent"), [(None, 0), (1, 1)])
+async def test_fail_route_answers_with_a_discord_error(
+    standin: DiscordStandin, bot: commands.Bot, times: int | None, sent: int
+) -> None:
+    standin.fail_route(
+        "POST", "/channels/{channel_id}/messages", status=403, code=50013, times=times
+    )
+    channel = bot.get_channel(standin.channel_id)
+    assert isinstance(channel, discord.TextChannel)
+    with pytest.raises(discord.Forbidden) as caught:
+        await channel.send("first")
+    assert (caught.value.code, caught.value.text) == (50013, "Missing Permissions")
+    if times is None:
+        with pytest.raises(discord.Forbidden):
+            await channel.send("second")
+    else:
+        await channel.send("second")
+    assert len(standin.channel_messages(standin.channel_id)) == sent
 
 
 async def test_reconnect_resumes_and_keeps_working(
@@ -311,6 +388,19 @@ async def test_checker_flags_bad_bodies_from_the_client(
     assert [(v.kind, v.where) for v in standin.violations] == [("spec", where)]
     with pytest.raises(AssertionError, match=where.replace("[", r"\[")):
         standin.assert_clean()
+
+
+async def test_reject_invalid_answers_400_like_discord() -> None:
+    async with DiscordStandin(reject_invalid=True) as server:
+        need_spec(server)
+        async with server.run_client(build_bot()) as client:
+            route = discord.http.Route(
+                "POST", "/channels/{channel_id}/messages", channel_id=server.channel_id
+            )
+            with pytest.raises(discord.HTTPException) as caught:
+                await client.http.request(route, json={"content": "hi", "tts": "yes"})
+    assert (caught.value.status, caught.value.code) == (400, 50035)
+    assert server.channel_messages(server.channel_id) == []
 
 
 async def test_unknown_route_is_404_and_flagged(standin: DiscordStandin, bot: commands.Bot) -> None:

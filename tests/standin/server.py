@@ -56,6 +56,7 @@ MEMBER_PERMISSIONS = (
 )
 BOT_PERMISSIONS = MEMBER_PERMISSIONS | (1 << 13)  # plus MANAGE_MESSAGES
 ALL_PERMISSIONS = (1 << 53) - 1
+INTENT_GUILD_MEMBERS = 1 << 1
 ERROR_MESSAGES = {
     10003: "Unknown Channel",
     10004: "Unknown Guild",
@@ -451,9 +452,8 @@ class DiscordStandin:
         self.response_violations: list[str] = []
         self.cdn_requests: list[str] = []
         self.identify_payloads: list[dict[str, Any]] = []
-        self.gateway_received: list[
-            dict[str, Any]
-        ] = []  # every payload the bot sent on the gateway
+        # every payload the bot sent on the gateway, in order
+        self.gateway_received: list[dict[str, Any]] = []
         self.presence_updates: list[dict[str, Any]] = []
         self.global_commands: list[dict[str, Any]] = []
         self.guild_commands: dict[int, list[dict[str, Any]]] = {}
@@ -474,6 +474,7 @@ class DiscordStandin:
 
         self._sessions: dict[str, _Session] = {}
         self._connections: list[_Connection] = []
+        self._pending_events: list[tuple[str, dict[str, Any]]] = []
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -672,6 +673,8 @@ class DiscordStandin:
         }
         self.members[int(user["id"])] = member
         self._perm_overrides[int(user["id"])] = permissions
+        if self._intents() & INTENT_GUILD_MEMBERS:
+            self._announce("GUILD_MEMBER_ADD", {"guild_id": str(self.guild_id), **member})
         return member
 
     def permissions_of(self, user_id: int) -> int:
@@ -714,6 +717,7 @@ class DiscordStandin:
         if managed_by is not None:
             role["tags"] = {"bot_id": str(managed_by)}
         self.roles[rid] = role
+        self._announce("GUILD_ROLE_CREATE", {"guild_id": str(self.guild_id), "role": role})
         return role
 
     def add_text_channel(self, name: str, *, topic: str | None = None) -> dict[str, Any]:
@@ -734,6 +738,7 @@ class DiscordStandin:
             "flags": 0,
         }
         self.channels[cid] = channel
+        self._announce("CHANNEL_CREATE", channel)
         return channel
 
     def dm_channel_id(self, user_id: int) -> int:
@@ -757,6 +762,10 @@ class DiscordStandin:
         self, filename: str, data: bytes, content_type: str | None = None
     ) -> StandinAttachment:
         """Store a file the bot can download from loopback; use it as an attachment option value."""
+        if not self.port:
+            raise RuntimeError(
+                "start the stand-in before adding attachments (their URL needs the port)"
+            )
         aid = self._snowflake()
         kind = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
         url = f"{self.base_url}/attachments/{aid}/{urllib.parse.quote(filename)}"
@@ -1228,6 +1237,11 @@ class DiscordStandin:
             status, body = err.status, err.body()
         except Exception:
             log.exception("stand-in handler failed for %s %s", method, path)
+            self.violations.append(
+                Violation(
+                    "stand-in-error", method, path, "", "the stand-in's handler raised (see log)"
+                )
+            )
             status, body = 400, {"message": "stand-in handler error (see log)", "code": 0}
         req.status, req.response = status, body
         if self.checker is not None and 200 <= status < 300 and body is not None:
@@ -1767,17 +1781,35 @@ class DiscordStandin:
         conn.session.seq += 1
         await self._send(conn, {"op": 0, "t": event, "s": conn.session.seq, "d": data})
 
+    def _intents(self) -> int:
+        return int(self.identify_payloads[-1].get("intents") or 0) if self.identify_payloads else 0
+
+    def _announce(self, event: str, data: dict[str, Any]) -> None:
+        """Queue a world-change event for a connected bot; sent before the next dispatch."""
+        if self.identify_payloads:
+            self._pending_events.append((event, data))
+
+    async def flush_events(self) -> None:
+        """Send queued world-change events (new roles, channels, members) to the bot now."""
+        pending, self._pending_events = self._pending_events, []
+        for event, data in pending:
+            await self._dispatch_live(event, data)
+
+    async def _dispatch_live(self, event: str, data: Any) -> None:
+        for conn in [c for c in self._connections if c.session is not None and not c.ws.closed]:
+            try:
+                await self._dispatch_to(conn, event, data)
+            except (ConnectionError, RuntimeError):
+                log.debug("gateway connection closed while sending %s", event)
+
     async def dispatch(self, event: str, data: Any) -> None:
         """Send a DISPATCH event to every identified connection (waiting up to 5s for one)."""
         if not self.connected:
             await self.wait_for(
                 lambda: self.connected, timeout=5.0, what=f"a bot connection to receive {event}"
             )
-        for conn in [c for c in self._connections if c.session is not None and not c.ws.closed]:
-            try:
-                await self._dispatch_to(conn, event, data)
-            except (ConnectionError, RuntimeError):
-                log.debug("gateway connection closed while sending %s", event)
+        await self.flush_events()
+        await self._dispatch_live(event, data)
 
     async def request_reconnect(self) -> None:
         """Send op 7 RECONNECT; discord.py reconnects and RESUMEs."""
