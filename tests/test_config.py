@@ -1,0 +1,83 @@
+"""Settings: defaults, a strict TOML file, secrets only from the environment or a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_DB_URL, ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PACER_CONFIG", raising=False)
+    monkeypatch.delenv("PACER_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    settings = load_settings()
+    assert settings.database.url == DEFAULT_DB_URL
+    assert settings.discord_token() is None
+
+
+def test_the_example_config_loads_as_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PACER_DATABASE_URL", raising=False)
+    settings = load_settings(ROOT / "config.example.toml")
+    assert settings.scheduler.tick_seconds == 30
+    assert settings.discord.rest_base_url.startswith("https://discord.com/api")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[database]\nurll = 'x'\n", "unknown key 'urll'"),
+    ("colour = 'blue'\n", "unknown top-level key 'colour'"),
+    ("[scheduler]\ntick_seconds = 'often'\n", "tick_seconds must be a number"),
+    ("[discord]\npublic_by_default = 'yes'\n", "must be true or false"),
+    ("[database\n", "not valid TOML"),
+    ("database = 3\n", "[database] must be a table"),
+])
+def test_bad_config_names_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(path)
+    assert message in str(exc.value)
+
+
+def test_token_comes_from_env_or_file_and_never_shows_in_repr(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = tmp_path / "token"
+    secret.write_text("file-token-123456\n", encoding="utf-8")
+    path = tmp_path / "config.toml"
+    path.write_text(f"[discord]\ntoken_file = '{secret}'\n", encoding="utf-8")
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    settings = load_settings(path)
+    assert settings.discord_token() == "file-token-123456"
+    monkeypatch.setenv("DISCORD_TOKEN", "env-token-abcdef")
+    assert settings.discord_token() == "env-token-abcdef"
+    assert "token-" not in repr(settings)
+
+
+def test_missing_token_file_is_a_clear_error(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[discord]\ntoken_file = '/nonexistent/pacer-token'\n", encoding="utf-8")
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    with pytest.raises(ConfigError, match="cannot read DISCORD_TOKEN from /nonexistent"):
+        load_settings(path).discord_token()
+
+
+def test_secrets_are_redacted_from_logs(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from bot.app import _RedactSecrets
+
+    logger = logging.getLogger("pacer.test.redact")
+    handler_filter = _RedactSecrets(["super-secret-token-value"])
+    caplog.handler.addFilter(handler_filter)
+    try:
+        logger.warning("connecting with %s", "super-secret-token-value")
+    finally:
+        caplog.handler.removeFilter(handler_filter)
+    assert "super-secret-token-value" not in caplog.text
+    assert "[redacted]" in caplog.text
