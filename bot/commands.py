@@ -684,6 +684,17 @@ async def _partner(c: Commands, a: Actor, args: list[str],
     raise InputError(f"/partner takes invite, accept, end or share. Usage: `{USAGE['partner']}`")
 
 
+@_command("plan", "/plan | /plan use ID   (the plan new learners here get)", "plans")
+async def _plan(c: Commands, a: Actor, args: list[str], _r: Any) -> Reply:
+    if not args:
+        return Reply(c.tracker.plan_list(), title="Plans")
+    if args[0].lower() != "use" or len(args) != 2:
+        raise InputError(f"Usage: `{USAGE['plan']}`")
+    if a.space_id is None:
+        raise InputError("Choose a plan inside a server or workspace.")
+    return Reply.of(await c.tracker.configure_space(a.platform, a.space_id, plan_id=args[1]))
+
+
 @_command("help", "/help [COMMAND]")
 async def _help(c: Commands, a: Actor, args: list[str], _r: Any) -> Reply:
     if args:

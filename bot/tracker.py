@@ -262,6 +262,31 @@ class Tracker:
         async with self.store.read() as session:
             return await self._learner(session, actor, lock=False)
 
+    async def configure_space(self, platform: str, space_id: str, *,
+                              plan_id: str | None = None,
+                              fallback_channel_id: str | None = None) -> Outcome:
+        """Choose the plan new learners of a server/workspace get, and its fallback channel."""
+        if plan_id is None and fallback_channel_id is None:
+            raise InputError("Name a plan or a fallback channel to set.")
+        plan = self.plans.get(plan_id) if plan_id is not None else None
+        async with self.store.write() as session:
+            space = await session.scalar(select(m.Space).where(
+                m.Space.platform == platform, m.Space.external_id == space_id))
+            if space is None:
+                space = m.Space(platform=platform, external_id=space_id, created_at=self.now())
+                session.add(space)
+            parts = []
+            if plan is not None:
+                space.plan_id = plan.id
+                parts.append(f"new learners here follow {plan.title} (`{plan.id}`)")
+            if fallback_channel_id is not None:
+                space.fallback_channel_id = fallback_channel_id
+                parts.append("reminders that cannot reach a learner by DM come to this channel")
+            return Outcome("Saved: " + "; ".join(parts) + ".")
+
+    def plan_list(self) -> str:
+        return "\n".join(f"`{p.id}` — {p.title}" for p in self.plans.all())
+
     # --- time -----------------------------------------------------------------------------
 
     async def log_time(self, actor: Actor, minutes: int, topic: str | None = None,
@@ -361,6 +386,17 @@ class Tracker:
 
     # --- scores, counters, ratings, fields ----------------------------------------------
 
+    async def _auto_tick(self, session: AsyncSession, cs: ChangeSet, row: m.Learner,
+                         item_id: str | None) -> None:
+        """Tick the checklist item a counter or score stands for (e.g. "Mock coding: 5/5")."""
+        if item_id is None:
+            return
+        done = await session.scalar(select(m.ItemDone.id).where(
+            m.ItemDone.learner_id == row.id, m.ItemDone.item_id == item_id))
+        if done is None:
+            await cs.add(m.ItemDone(learner_id=row.id, item_id=item_id,
+                                    study_date=self.today_for(row), done_at=self.now()))
+
     async def _upsert(self, session: AsyncSession, cs: ChangeSet, model: type,
                       where: dict[str, Any], values: dict[str, Any]) -> Any:
         stmt = select(model)
@@ -385,6 +421,7 @@ class Tracker:
             old = await self._upsert(session, cs, m.ScoreEntry,
                                      {"learner_id": row.id, "score_id": score.id},
                                      {"value": value, "recorded_on": self.today_for(row)})
+            await self._auto_tick(session, cs, row, score.completes_item)
             was = f" (was {old['value']}/{score.max})" if old else ""
             return await self._finish(session, row, cs, f"score {score.id}",
                                       f"📝 {score.title}: {value}/{score.max}{was}.",
@@ -479,6 +516,8 @@ class Tracker:
             cs = ChangeSet(session)
             await self._upsert(session, cs, m.CounterValue,
                                {"learner_id": row.id, "counter_id": counter.id}, {"value": after})
+            if counter.goal is not None and after >= counter.goal:
+                await self._auto_tick(session, cs, row, counter.completes_item)
             of = f"/{counter.max}" if counter.max is not None else f" (target {counter.target}+)"
             return await self._finish(session, row, cs, f"count {counter.id}",
                                       f"🔢 {counter.title}: {after}{of}.",

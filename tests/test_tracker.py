@@ -273,3 +273,41 @@ async def test_settings_show_lists_every_setting(commands: Commands, alice: Acto
     for part in ("Asia/Kolkata", "2.5h per day for 8 weeks", "Ship a kernel", "19:00",
                  "Sunday 18:00, weekly"):
         assert part in text
+
+
+async def test_counters_and_scores_tick_the_items_they_stand_for(
+        commands: Commands, tracker: Tracker, alice: Actor) -> None:
+    await run(commands, alice, "/start Europe/Berlin", "/count mock-coding +4")
+    data, _p, _t = await tracker.snapshot(alice)
+    assert "cp-mock-sessions" not in data.done
+    await run(commands, alice, "/count mock-coding +1", "/readiness 40")
+    data, _p, _t = await tracker.snapshot(alice)
+    assert {"cp-mock-sessions", "prereq-score"} <= set(data.done)
+    await run(commands, alice, "/undo")  # the readiness score and its tick go together
+    data, _p, _t = await tracker.snapshot(alice)
+    assert "prereq-score" not in data.done and "readiness" not in data.scores
+
+
+async def test_a_second_plan_can_be_chosen_per_space(store: Store, clock: FakeClock,
+                                                     tmp_path, alice: Actor) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from bot.plan import BUILTIN_PLAN_DIR, PlanRegistry
+
+    source = (Path(BUILTIN_PLAN_DIR) / "vllm.toml").read_text(encoding="utf-8")
+    extra = tmp_path / "plans"
+    extra.mkdir()
+    (extra / "mini.toml").write_text(
+        source.replace('id = "vllm"', 'id = "mini"', 1).replace(
+            'title = "vLLM Mastery Progress Tracker"', 'title = "Mini plan"', 1),
+        encoding="utf-8")
+    commands = Commands(Tracker(store, PlanRegistry.load([extra]), clock))
+    listing = (await commands.dispatch(alice, "/plan")).text
+    assert "`mini` — Mini plan" in listing and "`vllm`" in listing
+    bad = await commands.dispatch(alice, "/plan use nosuch")
+    assert bad.error and "mini" in bad.text
+    await run(commands, alice, "/plan use mini", "/start Europe/Berlin")
+    assert (await commands.tracker.settings(alice)).plan_id == "mini"
+    other_space = Actor("console", "zed", "Zed", space_id="elsewhere")
+    await run(commands, other_space, "/start Europe/Berlin")
+    assert (await commands.tracker.settings(other_space)).plan_id == "vllm"
