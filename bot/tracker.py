@@ -752,11 +752,16 @@ class Tracker:
 
     async def snapshot(self, actor: Actor) -> tuple[LearnerData, Plan, date]:
         """Load the learner's whole tracker with its plan and study day."""
-        async with self.store.write() as session:
-            row = await self._learner(session, actor)
+        async with self.store.read() as session:
+            row = await self._learner(session, actor, lock=False)
             data = await load_one(session, row.id)
-            data.notices = await self._take_notices(session, row.id)
-            return data, self.plan_for(row), self.today_for(row)
+            pending = await session.scalar(select(func.count()).select_from(m.Notice).where(
+                m.Notice.learner_id == row.id))
+        if pending:
+            # Only take the write lock when there is something to tell.
+            async with self.store.write() as session:
+                data.notices = await self._take_notices(session, row.id)
+        return data, self.plan_for(row), self.today_for(row)
 
     async def add_notice(self, learner_id: int, text: str) -> None:
         async with self.store.write() as session:

@@ -311,3 +311,15 @@ async def test_a_second_plan_can_be_chosen_per_space(store: Store, clock: FakeCl
     other_space = Actor("console", "zed", "Zed", space_id="elsewhere")
     await run(commands, other_space, "/start Europe/Berlin")
     assert (await commands.tracker.settings(other_space)).plan_id == "vllm"
+
+
+async def test_notices_reach_the_learner_once_at_their_next_command(
+        commands: Commands, tracker: Tracker, alice: Actor) -> None:
+    await run(commands, alice, "/start Europe/Berlin")
+    row = await tracker.settings(alice)
+    await tracker.add_notice(row.id, "Your reminder could not be delivered: DMs are closed.")
+    first = await commands.dispatch(alice, "/progress")
+    assert first.notices == ["Your reminder could not be delivered: DMs are closed."]
+    assert (await commands.dispatch(alice, "/progress")).notices == []
+    await tracker.add_notice(row.id, "second")
+    assert (await commands.dispatch(alice, "/log 1h")).notices == ["second"]
