@@ -17,11 +17,16 @@ log = logging.getLogger("bot")
 
 async def _console(settings: Settings) -> int:
     from bot.console import ConsoleFront
+    from bot.scheduling import console_dispatcher
 
     core = await build_core(settings)
+    dispatcher = console_dispatcher(core.store, core.plans, settings.scheduler,
+                                    core.tracker.clock)
+    await dispatcher.start()  # prints reminders and digests as they fall due
     try:
         await ConsoleFront(core, settings.console_user).run()
     finally:
+        await dispatcher.stop()
         await core.close()
     return 0
 
@@ -35,6 +40,67 @@ async def _run(settings: Settings) -> int:
     from bot.discord_front import run_discord
 
     return await run_discord(settings, token)
+
+
+async def _sync(settings: Settings, guild: int | None, global_: bool) -> int:
+    token = settings.discord_token()
+    if not token:
+        print("pacer: sync needs a Discord token (DISCORD_TOKEN or discord.token_file)",
+              file=sys.stderr)
+        return 2
+    from bot.discord_front import sync_from_cli
+
+    names = await sync_from_cli(settings, token, guild_id=guild, global_=global_)
+    where = "globally" if global_ else f"to guild {guild or settings.discord.dev_guild_id}"
+    print(f"synced {len(names)} commands {where}: {', '.join(names)}")
+    return 0
+
+
+async def _invite(settings: Settings, client_id: int | None) -> int:
+    from bot.discord_front import invite_from_cli
+
+    print(await invite_from_cli(settings, None if client_id else settings.discord_token(),
+                                client_id))
+    return 0
+
+
+def _backup(settings: Settings, dest: str) -> int:
+    from bot.data_rights import BackupError, backup_sqlite
+
+    try:
+        path = backup_sqlite(settings.database.url, dest)
+    except BackupError as exc:
+        print(f"pacer: {exc}", file=sys.stderr)
+        return 2
+    print(f"backed up the database to {path}")
+    return 0
+
+
+async def _export_file(settings: Settings, user: str, fmt: str) -> bytes | None:
+    from bot.console import console_actor
+    from bot.data_commands import data_commands
+    from bot.errors import PacerError
+
+    core = await build_core(settings)
+    try:
+        file = await data_commands(core.commands).export_file(console_actor(user), fmt)
+    except PacerError as exc:
+        print(f"pacer: {exc.message}", file=sys.stderr)
+        return None
+    finally:
+        await core.close()
+    return file.data
+
+
+def _export(settings: Settings, user: str, fmt: str, dest: str) -> int:
+    from pathlib import Path
+
+    data = asyncio.run(_export_file(settings, user, fmt))
+    if data is None:
+        return 2
+    Path(dest).expanduser().write_bytes(data)
+    print(f"wrote {dest} ({len(data)} bytes)")
+    return 0
 
 
 def _migrate(settings: Settings) -> int:
@@ -54,6 +120,21 @@ def build_parser() -> argparse.ArgumentParser:
                                "(the default)")
     sub.add_parser("console", help="run the console front as the local learner")
     sub.add_parser("migrate", help="apply database migrations and exit")
+    sync = sub.add_parser("sync", help="sync the Discord slash commands, then exit")
+    where = sync.add_mutually_exclusive_group()
+    where.add_argument("--guild", type=int, metavar="ID",
+                       help="sync to this guild (default: discord.dev_guild_id)")
+    where.add_argument("--global", dest="global_", action="store_true",
+                       help="sync globally (takes up to an hour to reach every server)")
+    invite = sub.add_parser("invite", help="print the URL that adds the bot to a server")
+    invite.add_argument("--client-id", type=int, metavar="ID",
+                        help="the application id (default: ask Discord with the token)")
+    backup = sub.add_parser("backup", help="copy the SQLite database safely while the bot runs")
+    backup.add_argument("path", help="the backup file to write")
+    export = sub.add_parser("export", help="export a console learner's data to a file")
+    export.add_argument("--user", required=True, help="the console learner's name")
+    export.add_argument("--format", default="markdown", choices=("markdown", "json", "csv"))
+    export.add_argument("path", help="the file to write")
     return parser
 
 
@@ -78,6 +159,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _migrate(settings)
         if command == "console":
             return asyncio.run(_console(settings))
+        if command == "backup":
+            return _backup(settings, args.path)
+        if command == "export":
+            return _export(settings, args.user, args.format, args.path)
+        if command == "sync":
+            return asyncio.run(_sync(settings, args.guild, args.global_))
+        if command == "invite":
+            return asyncio.run(_invite(settings, args.client_id))
         return asyncio.run(_run(settings))
     except (PlanError, ConfigError) as exc:
         print(f"pacer: {exc}", file=sys.stderr)

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from bot.commands import Commands
 from bot.config import Settings
+from bot.data_commands import register_commands as register_data_commands
 from bot.plan import PlanRegistry
+from bot.scheduling import register_commands
 from bot.store import Store, open_store
 from bot.tracker import Tracker
 
@@ -41,7 +43,10 @@ async def build_core(settings: Settings, *, clock: Callable[[], datetime] | None
                              run_migrations=migrate)
     tracker = Tracker(store, plans, clock or (lambda: datetime.now(UTC)),
                       default_plan=settings.default_plan)
-    return Core(settings, store, plans, tracker, Commands(tracker))
+    commands = Commands(tracker)
+    register_commands(commands)  # /digest preview and /snooze
+    register_data_commands(commands)  # /export, /import, /forget-me
+    return Core(settings, store, plans, tracker, commands)
 
 
 class _RedactSecrets(logging.Filter):

@@ -85,6 +85,7 @@ class Learner(Base):
         UniqueConstraint("platform", "external_id"),
         Index("ix_learners_next_reminder_at", "next_reminder_at"),
         Index("ix_learners_next_digest_at", "next_digest_at"),
+        Index("ix_learners_snoozed_until", "snoozed_until"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -240,7 +241,10 @@ class MilestoneReached(Base):
     """A milestone, celebration moment or achievement, recorded once with its date."""
 
     __tablename__ = "milestones_reached"
-    __table_args__ = (UniqueConstraint("learner_id", "milestone_id"),)
+    __table_args__ = (
+        UniqueConstraint("learner_id", "milestone_id"),
+        Index("ix_milestones_reached_announced", "announced"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     learner_id: Mapped[int] = mapped_column(_fk("learners.id"))

@@ -22,7 +22,7 @@ from bot.errors import InputError, NotFoundError, StateError
 from bot.plan import Item, Milestone, Plan, PlanRegistry
 from bot.snapshot import LearnerData, load_one
 from bot.store import Store
-from bot.timing import next_daily, next_weekly, plan_week, study_date
+from bot.timing import as_zone, next_daily, next_weekly, plan_week, study_date
 from bot.undo import ChangeSet, revert
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,19 @@ class Tracker:
             m.Space.platform == actor.platform, m.Space.external_id == actor.space_id))
         return space.plan_id if space and space.plan_id else self.default_plan
 
+    async def _home_space_id(self, session: AsyncSession, actor: Actor) -> int | None:
+        """Get or create the actor's space, whose fallback channel takes undeliverable DMs."""
+        if actor.space_id is None:
+            return None
+        space = await session.scalar(select(m.Space).where(
+            m.Space.platform == actor.platform, m.Space.external_id == actor.space_id))
+        if space is None:
+            space = m.Space(platform=actor.platform, external_id=actor.space_id,
+                            created_at=self.now())
+            session.add(space)
+            await session.flush()
+        return space.id
+
     async def _finish(self, session: AsyncSession, row: m.Learner, changes: ChangeSet,
                       description: str, message: str, **data: Any) -> Outcome:
         """Detect milestones, write the undo entry and collect pending notices."""
@@ -215,6 +228,7 @@ class Tracker:
             row = m.Learner(
                 platform=actor.platform, external_id=actor.external_id,
                 display_name=actor.display_name[:100], home_channel_id=actor.channel_id,
+                home_space_id=await self._home_space_id(session, actor),
                 plan_id=plan.id, timezone=spec.timezone, day_start_hour=spec.day_start_hour,
                 start_date=start, target_date=spec.target_date,
                 commitment_minutes=spec.commitment_minutes, commitment_weeks=weeks,
@@ -640,6 +654,30 @@ class Tracker:
             return await self._finish(session, row, cs, "resume",
                                       "▶️ Resumed: reminders are back on.")
 
+    async def snooze(self, actor: Actor, until: datetime | None) -> Outcome:
+        """Hold reminders due before UNTIL and remind once then (None cancels a snooze)."""
+        async with self.store.write() as session:
+            row = await self._learner(session, actor)
+            now = self.now()
+            if until is None:
+                if row.snoozed_until is None:
+                    raise StateError("No reminder is snoozed, so there is nothing to cancel.")
+                row.snoozed_until = None
+                return Outcome("Snooze cancelled: reminders come at their usual time.",
+                               notices=await self._take_notices(session, row.id))
+            until = until.astimezone(UTC)
+            if until <= now:
+                raise InputError("A snooze must end in the future.")
+            if until - now > timedelta(hours=24):
+                raise InputError("A snooze lasts at most 24 hours; `/pause until DATE` stops "
+                                 "reminders for longer.")
+            row.snoozed_until = until
+            local = until.astimezone(as_zone(row.timezone))
+            return Outcome(f"😴 Snoozed until {local:%H:%M} ({row.timezone}): I will remind you "
+                           "then. `/snooze off` cancels.",
+                           notices=await self._take_notices(session, row.id),
+                           data={"snoozed_until": until})
+
     async def _current_pause(self, session: AsyncSession, learner_id: int,
                              today: date) -> m.Pause | None:
         return await session.scalar(select(m.Pause).where(
@@ -766,6 +804,25 @@ class Tracker:
     async def add_notice(self, learner_id: int, text: str) -> None:
         async with self.store.write() as session:
             session.add(m.Notice(learner_id=learner_id, text=text[:500], created_at=self.now()))
+
+    async def set_fallback_channel(self, actor: Actor, channel_id: str | None) -> Outcome:
+        """Set (None: clear) the channel of the actor's space that receives undeliverable DMs."""
+        if actor.space_id is None:
+            raise InputError("A fallback channel belongs to a server: run this in a server "
+                             "channel, not in a direct message.")
+        async with self.store.write() as session:
+            space = await session.scalar(select(m.Space).where(
+                m.Space.platform == actor.platform, m.Space.external_id == actor.space_id))
+            if space is None:
+                space = m.Space(platform=actor.platform, external_id=actor.space_id,
+                                created_at=self.now())
+                session.add(space)
+            space.fallback_channel_id = channel_id
+        if channel_id is None:
+            return Outcome("No fallback channel any more: undeliverable reminders are recorded "
+                           "and shown to the learner at their next command.")
+        return Outcome(f"Reminders that cannot be sent by direct message will be posted in "
+                       f"<#{channel_id}>.", data={"channel_id": channel_id})
 
 
 def _item_label(item: Item) -> str:

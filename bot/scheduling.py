@@ -1,0 +1,553 @@
+"""The reminder and digest dispatcher: one APScheduler tick, the database as the source of truth.
+
+How it works
+- ``Dispatcher.start()`` (call it with a running event loop, e.g. in ``setup_hook``) starts an
+  ``AsyncIOScheduler(timezone="UTC")`` holding ONE job: a tick every ``tick_seconds`` with
+  ``coalesce=True`` and ``max_instances=1``. There is no job per learner.
+- A tick first asks one indexed query whether anything is due (the idle path). If so it
+  claims a batch in one transaction (``bot.outbox``: outbox rows with unique keys, ``next_*_at``
+  advanced), then sends the batch outside the transaction through a pool of
+  ``send_concurrency`` concurrent sends behind a token bucket of ``rate_per_second`` (Discord
+  allows about 50 requests/s globally), and marks each row ``sent``, ``failed`` or ``skipped``
+  as soon as its send ends. It repeats while batches come back full, within a time budget
+  below the tick interval.
+- Several processes may tick against one PostgreSQL database: claims use ``FOR UPDATE SKIP
+  LOCKED`` and the outbox key makes a second claim of the same message a no-op. SQLite is
+  for one ticking process (``BEGIN IMMEDIATE`` serialises the claims).
+
+Delivery guarantees
+- Late but within grace (``reminder_grace_hours``, ``digest_grace_hours``): sent once, and the
+  message says it is late. Older: recorded as ``missed`` and not sent.
+- At least once, never lost within grace: a row is claimed (committed as ``pending``) before
+  it is sent and marked after. If the process dies between the two, the row stays
+  ``pending``; it is sent again when its lease (``lease``, default 10 minutes) has run out, by
+  whichever process ticks then, or at once by the next start on SQLite (one process only).
+  So the window in which a message can go out twice is: the sender returned, but the process
+  died before the mark committed (milliseconds per message). The lease must exceed the time
+  a claimed batch takes to send (``claim_batch / rate_per_second``: 500 / 45 ≈ 11 s).
+- Transient delivery errors keep the row pending for a retry after the lease, up to
+  ``max_attempts``; permanent ones fail it. A closed DM (``DeliveryError`` code 50007) on the
+  learner's own short messages falls back to a channel post with a mention
+  (``Space.fallback_channel_id`` of the learner's home space, else ``Learner.home_channel_id``);
+  without one, or for digests, the row fails and a Notice tells the learner at their next
+  command. Nothing a sender raises stops the dispatcher.
+
+What is sent
+- A daily reminder at the learner's local time, skipped when today's commitment is already
+  met, when paused (the streak is frozen by ``bot.progress``) or before the plan starts; the
+  schedule advances anyway. A snooze (``/snooze``) holds a reminder due before it ends and
+  sends one at ``snoozed_until``.
+- Deadline reminders 7 days and 1 day before, claimed with that day's reminder (so at the
+  reminder time, not when reminders are off or the learner is paused).
+- Celebrations for milestones recorded with ``announced`` false: to the learner and to an
+  accepted partner who is shown ``days``.
+- The digest at the chosen weekday and time, every one or two weeks, to the learner and each
+  accepted partner (re-checked at send time: ending a partnership stops delivery at once).
+  Digests still go out while paused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time as monotime
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from bot.commands import USAGE, Commands, Reply
+from bot.config import SchedulerSettings
+from bot.errors import InputError, PacerError
+from bot.messages import (
+    TEXT_LIMIT,
+    OutMessage,
+    build_celebration,
+    build_deadline_reminder,
+    build_digest,
+    build_reminder,
+    with_attachment,
+)
+from bot.outbox import (
+    Batch,
+    Claimed,
+    Grace,
+    add_notice_once,
+    anything_due,
+    claim_celebrations,
+    claim_digests,
+    claim_reminders,
+    claim_snoozes,
+    fallback_channel,
+    load_snapshots,
+    mark,
+    mark_many,
+    reclaim_stale,
+    retry_later,
+)
+from bot.parsing import parse_duration
+from bot.plan import PlanRegistry
+from bot.senders import ConsoleSender, DeliveryError, Sender
+from bot.snapshot import LearnerData
+from bot.store import Store
+from bot.timing import as_zone, resolve_local, utc
+from bot.tracker import Actor, Tracker
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "pacer-dispatch"
+EVENING_HOUR = 20
+FALLBACK_KINDS = ("reminder", "snooze", "deadline", "celebration")
+KIND_NAMES = {"reminder": "daily reminder", "snooze": "snoozed reminder",
+              "deadline": "deadline reminder", "celebration": "celebration",
+              "digest": "digest", "digest-partner": "digest"}
+
+
+class RateLimiter:
+    """A token bucket: at most RATE acquisitions per second, in bursts of at most BURST."""
+
+    def __init__(self, rate: float, burst: float | None = None,
+                 monotonic: Callable[[], float] = monotime.monotonic,
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+        self.rate = rate
+        self.burst = burst if burst is not None else max(rate, 1.0)
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._tokens = self.burst
+        self._updated = monotonic()
+        self._lock = asyncio.Lock()
+
+    def _refill(self) -> None:
+        now = self.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+
+    async def acquire(self) -> None:
+        """Wait until a request may go out (returns at once when the rate is 0: unlimited)."""
+        if self.rate <= 0:
+            return
+        async with self._lock:
+            self._refill()
+            if self._tokens < 1:
+                await self.sleep((1 - self._tokens) / self.rate)
+                self._refill()
+            self._tokens -= 1
+
+
+@dataclass
+class TickReport:
+    """What one tick did (for logs and tests)."""
+
+    batches: int = 0
+    claimed: int = 0
+    sent: int = 0
+    fallback: int = 0
+    failed: int = 0
+    skipped: int = 0
+    missed: int = 0
+    retried: int = 0
+
+    def add_batch(self, batch: Batch) -> None:
+        self.batches += 1
+        self.claimed += len(batch.to_send)
+        self.missed += batch.recorded.get("missed", 0)
+        self.skipped += batch.recorded.get("skipped", 0)
+
+
+class Dispatcher:
+    """Claim due reminders, digests and celebrations, and deliver them through senders.
+
+    ``senders`` maps a platform name (``Learner.platform``) to its Sender; only learners of
+    those platforms are claimed. ``clock`` gives the current instant (aware); tests pass a fake
+    one and call ``tick(now)`` directly, without ``start()``.
+    """
+
+    def __init__(self, store: Store, plans: PlanRegistry, senders: Mapping[str, Sender], *,
+                 settings: SchedulerSettings | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 lease: timedelta = timedelta(minutes=10), max_attempts: int = 5,
+                 limiter: RateLimiter | None = None,
+                 tick_budget: float | None = None) -> None:
+        self.store = store
+        self.plans = plans
+        self.senders = dict(senders)
+        self.settings = settings or SchedulerSettings()
+        self.clock = clock
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.grace = Grace(timedelta(hours=self.settings.reminder_grace_hours),
+                           timedelta(hours=self.settings.digest_grace_hours))
+        self.limiter = limiter or RateLimiter(self.settings.rate_per_second)
+        self.tick_budget = (tick_budget if tick_budget is not None
+                            else self.settings.tick_seconds * 0.8)
+        self._pool = asyncio.Semaphore(max(1, self.settings.send_concurrency))
+        self._tick_lock = asyncio.Lock()
+        self._fresh = True  # the first claim after construction recovers every pending row
+        self._stopping = False
+        self._scheduler: Any = None
+        self._running: asyncio.Task[Any] | None = None
+
+    # --- the scheduler ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the APScheduler tick job on the running event loop (first tick at once)."""
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        if self._scheduler is not None:
+            raise RuntimeError("the dispatcher is already started")
+        self._stopping = False
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(
+            self._scheduled_tick, IntervalTrigger(seconds=self.settings.tick_seconds,
+                                                  timezone="UTC"),
+            id=JOB_ID, name="Pacer dispatcher tick", coalesce=True, max_instances=1,
+            misfire_grace_time=max(1, self.settings.tick_seconds),
+            next_run_time=datetime.now(UTC), replace_existing=True)
+        scheduler.start()
+        self._scheduler = scheduler
+        log.info("dispatcher started: tick every %ss for %s", self.settings.tick_seconds,
+                 ", ".join(sorted(self.senders)) or "no platform")
+
+    async def stop(self, grace_seconds: float = 30.0) -> None:
+        """Stop claiming, let in-flight sends finish (up to GRACE_SECONDS), stop the scheduler."""
+        self._stopping = True
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.remove_all_jobs()
+        running = self._running
+        if running is not None and not running.done():
+            done, _ = await asyncio.wait({running}, timeout=grace_seconds)
+            if not done:
+                log.warning("dispatcher tick still sending after %ss; cancelling it (its "
+                            "pending rows are resent after the lease)", grace_seconds)
+                running.cancel()
+                await asyncio.gather(running, return_exceptions=True)
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
+        log.info("dispatcher stopped")
+
+    @property
+    def scheduler(self) -> Any:
+        return self._scheduler
+
+    async def _scheduled_tick(self) -> None:
+        if self._stopping:
+            return
+        self._running = asyncio.current_task()
+        try:
+            report = await self.tick()
+            if report.batches:
+                log.info("dispatcher tick: %s", report)
+        except Exception:
+            log.exception("dispatcher tick failed; the next tick retries")
+        finally:
+            self._running = None
+
+    # --- the tick --------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return utc(self.clock())
+
+    async def tick(self, now: datetime | None = None) -> TickReport:
+        """Claim and deliver everything due at NOW (default: the clock), batch by batch."""
+        async with self._tick_lock:
+            now = self._now() if now is None else utc(now)
+            report = TickReport()
+            lease = self._first_lease()
+            async with self.store.read() as session:
+                if not await anything_due(session, now, lease):
+                    return report
+            started = monotime.monotonic()
+            while not self._stopping:
+                batch = await self.claim(now)
+                report.add_batch(batch)
+                if batch.to_send:
+                    await self.deliver(batch.to_send, report)
+                if not batch.full or (self.tick_budget
+                                      and monotime.monotonic() - started > self.tick_budget):
+                    break
+            return report
+
+    def _first_lease(self) -> timedelta:
+        # One ticking process on SQLite: at start every pending row is an orphan of a crash.
+        if self._fresh and self.store.dialect == "sqlite":
+            return timedelta(0)
+        return self.lease
+
+    async def claim(self, now: datetime, limit: int | None = None) -> Batch:
+        """Claim one batch in one transaction: stale rows, snoozes, reminders, digests, wins."""
+        limit = limit or self.settings.claim_batch
+        platforms = sorted(self.senders)
+        batch = Batch()
+        lease = self._first_lease()
+        async with self.store.write() as session:
+            common = {"platforms": platforms, "grace": self.grace}
+            await reclaim_stale(session, now, batch, limit=limit, lease=lease, **common)
+            for claim in (claim_snoozes, claim_reminders, claim_digests, claim_celebrations):
+                room = limit - batch.selected
+                if room <= 0:
+                    batch.full = True
+                    break
+                await claim(session, now, batch, limit=room, **common)
+        self._fresh = False
+        return batch
+
+    # --- delivery --------------------------------------------------------------------------
+
+    async def deliver(self, rows: Sequence[Claimed], report: TickReport | None = None) -> None:
+        """Build and send claimed rows through the bounded pool; mark each one."""
+        report = report if report is not None else TickReport()
+        async with self.store.read() as session:
+            data, score_dates = await load_snapshots(session, {r.learner_id for r in rows})
+        jobs: list[tuple[Claimed, OutMessage]] = []
+        marks: list[tuple[int, str, str | None]] = []
+        for row in rows:
+            try:
+                built = self.build(row, data.get(row.learner_id),
+                                   score_dates.get(row.learner_id, {}))
+            except Exception as exc:
+                log.exception("could not build outbox row %s (%s)", row.id, row.key)
+                marks.append((row.id, "failed", f"could not build: {type(exc).__name__}"))
+                report.failed += 1
+                continue
+            if isinstance(built, str):
+                marks.append((row.id, "skipped", built))
+                report.skipped += 1
+            else:
+                jobs.append((row, built))
+        if marks:
+            await self._safely(mark_many, marks, self._now())
+        await asyncio.gather(*(self._send_one(row, msg, report) for row, msg in jobs))
+
+    def build(self, row: Claimed, data: LearnerData | None,
+              score_dates: Mapping[str, date]) -> OutMessage | str:
+        """Build the message of a claimed row, or return why it is skipped."""
+        if data is None:
+            return "the learner no longer exists"
+        prof = data.profile
+        plan = self.plans.get(prof.plan_id)
+        payload = row.payload
+        day = date.fromisoformat(payload["study_date"]) if "study_date" in payload else None
+        late_due = row.due_at if row.late else None
+        paused = day is not None and day in data.paused_days()
+        if row.kind in ("reminder", "snooze"):
+            assert day is not None
+            if day < prof.start_date:
+                return "the plan has not started"
+            if paused:
+                return "paused"
+            if data.minutes_by_day().get(day, 0) >= prof.commitment_minutes:
+                return "today's commitment is already met"
+            return build_reminder(data, plan, day, late_due=late_due,
+                                  snoozed=row.kind == "snooze")
+        if row.kind == "deadline":
+            if paused:
+                return "paused"
+            dl = next((d for d in data.deadlines if d.id == payload["deadline_id"]), None)
+            if dl is None or dl.due_date.isoformat() != payload["due_date"]:
+                return "the deadline was removed or moved"
+            return build_deadline_reminder(dl.title, dl.due_date, payload["days"],
+                                           tz=prof.timezone, late_due=late_due)
+        if row.kind == "celebration":
+            milestone = plan.milestones_by_id.get(payload["milestone_id"])
+            if milestone is None or payload["milestone_id"] not in data.milestones:
+                return "the milestone is no longer reached"
+            reached = date.fromisoformat(payload["reached_on"])
+            if payload.get("partner"):
+                ship = _accepted_partner(data, row)
+                if ship is None or "days" not in ship.share:
+                    return "the partnership ended or no longer shares days"
+                return build_celebration(milestone, reached, learner_name=prof.display_name)
+            return build_celebration(milestone, reached)
+        if row.kind in ("digest", "digest-partner"):
+            assert day is not None
+            if day < prof.start_date:
+                return "the plan has not started"
+            weeks = int(payload.get("weeks", 1))
+            if row.kind == "digest":
+                return build_digest(data, plan, day, weeks=weeks, score_dates=score_dates,
+                                    late_due=late_due)
+            ship = _accepted_partner(data, row)
+            if ship is None:
+                return "the partnership is not accepted"
+            if not ship.share:
+                return "the learner shares nothing"
+            return build_digest(data, plan, day, weeks=weeks, score_dates=score_dates,
+                                partner=True, share=ship.share, late_due=late_due)
+        return f"unknown kind {row.kind}"
+
+    async def _send_one(self, row: Claimed, message: OutMessage, report: TickReport) -> None:
+        async with self._pool:
+            try:
+                if message.chart is not None:
+                    message = await asyncio.to_thread(with_attachment, message)
+                sender = self.senders.get(row.recipient_platform)
+                if sender is None:
+                    raise DeliveryError(f"no sender for platform {row.recipient_platform}",
+                                        permanent=True)
+                await self.limiter.acquire()
+                await sender.send(row.recipient_platform, row.recipient_id, message)
+            except DeliveryError as exc:
+                await self._failed(row, message, exc, report)
+                return
+            except Exception as exc:
+                log.exception("sending outbox row %s (%s) failed", row.id, row.key)
+                await self._failed(row, message, DeliveryError(
+                    f"{type(exc).__name__}: {exc}", permanent=True), report)
+                return
+            await self._safely(mark, row.id, "sent", self._now())
+            report.sent += 1
+
+    async def _failed(self, row: Claimed, message: OutMessage, exc: DeliveryError,
+                      report: TickReport) -> None:
+        now = self._now()
+        error = f"{exc} (code {exc.code})" if exc.code is not None else str(exc)
+        if exc.closed_dm:
+            if await self._fallback(row, message):
+                await self._safely(mark, row.id, "sent", now,
+                                   "DM closed; posted in the fallback channel")
+                report.sent += 1
+                report.fallback += 1
+                return
+            await self._safely(add_notice_once, row.learner_id, _closed_dm_notice(row), now)
+        if exc.permanent or exc.closed_dm:
+            await self._safely(mark, row.id, "failed", now, error)
+            report.failed += 1
+            log.info("outbox row %s failed: %s", row.key, error)
+            return
+        give_up = row.attempts + 1 >= self.max_attempts
+        await self._safely(retry_later, row.id, now, error, give_up)
+        if give_up:
+            report.failed += 1
+        else:
+            report.retried += 1
+
+    async def _fallback(self, row: Claimed, message: OutMessage) -> bool:
+        """Post a learner's own short message in their fallback channel; say whether it went."""
+        if row.kind not in FALLBACK_KINDS or row.payload.get("partner"):
+            return False
+        sender = self.senders.get(row.recipient_platform)
+        if sender is None:
+            return False
+        async with self.store.read() as session:
+            channel = await fallback_channel(session, row.learner_id)
+        if channel is None:
+            return False
+        try:
+            await self.limiter.acquire()
+            await sender.post(row.recipient_platform, channel, message, row.recipient_id)
+        except Exception as exc:
+            log.info("fallback post for %s failed: %s", row.key, exc)
+            return False
+        return True
+
+    async def _safely(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Run a bookkeeping write; a failure is logged (the lease resends what it must)."""
+        try:
+            async with self.store.write() as session:
+                await fn(session, *args)
+        except Exception:
+            log.exception("dispatcher bookkeeping %s failed", getattr(fn, "__name__", fn))
+
+
+def _closed_dm_notice(row: Claimed) -> str:
+    what = KIND_NAMES.get(row.kind, "message")
+    if row.kind == "digest-partner" or row.payload.get("partner"):
+        return (f"Your accountability partner could not receive your {what}: their DMs are "
+                "closed to Pacer.")
+    return (f"Pacer could not DM you your {what}: your DMs are closed. Allow direct messages "
+            "from server members, or ask an admin to set a fallback channel.")
+
+
+def _accepted_partner(data: LearnerData, row: Claimed) -> Any:
+    return next((pt for pt in data.partners
+                 if pt.status == "accepted" and pt.partner_platform == row.recipient_platform
+                 and pt.partner_external_id == row.recipient_id), None)
+
+
+# --- text commands: /digest preview and /snooze --------------------------------------------
+
+
+async def digest_preview(tracker: Tracker, actor: Actor) -> Reply:
+    """Show what the learner's digest, and their partner's, would say now."""
+    row = await tracker.settings(actor)
+    today = tracker.today_for(row)
+    plan = tracker.plan_for(row)
+    async with tracker.store.read() as session:
+        snapshots, dates = await load_snapshots(session, [row.id])
+    data = snapshots[row.id]
+    mine = build_digest(data, plan, today, weeks=row.digest_every_weeks,
+                        score_dates=dates[row.id])
+    parts = [f"__{mine.title}__", mine.text, ""]
+    ship = next((pt for pt in data.partners if pt.status in ("accepted", "invited")), None)
+    if ship is None:
+        parts.append("You have no accountability partner; `/partner invite` adds one.")
+    else:
+        when = "gets" if ship.status == "accepted" else "will get once they accept"
+        if not ship.share:
+            parts.append(f"Your partner {when} nothing: you share nothing "
+                         "(`/partner share hours,days,streak`).")
+        else:
+            theirs = build_digest(data, plan, today, weeks=row.digest_every_weeks,
+                                  score_dates=dates[row.id], partner=True, share=ship.share,
+                                  chart=False)
+            parts += [f"__Your partner {when} ({', '.join(ship.share)})__", theirs.text]
+    text = "\n".join(parts)
+    if len(text) > TEXT_LIMIT:
+        text = text[: TEXT_LIMIT - 1] + "…"
+    attachment = await asyncio.to_thread(mine.chart.render) if mine.chart else None
+    return Reply(text, title="Digest preview", attachment=attachment)
+
+
+def snooze_until(text: str, now: datetime, tz: str) -> datetime | None:
+    """Turn ``1h``, ``30m``, ``evening`` or ``off`` into the instant a snooze ends (None: off)."""
+    key = text.strip().lower()
+    if key in ("off", "cancel", "stop"):
+        return None
+    if key in ("evening", "tonight"):
+        local_today = now.astimezone(as_zone(tz)).date()
+        until = resolve_local(local_today, time(EVENING_HOUR), tz)
+        if until <= now:
+            raise InputError(f"It is already past {EVENING_HOUR}:00 where you are ({tz}); "
+                             "snooze for a while instead, e.g. `/snooze 1h`.")
+        return until
+    try:
+        minutes = parse_duration(key)
+    except PacerError:
+        raise InputError("Snooze for a duration such as `1h` or `30m` (at most 24h), until "
+                         f"`evening` ({EVENING_HOUR}:00 your time), or `off` to cancel.") from None
+    return now + timedelta(minutes=minutes)
+
+
+async def snooze(tracker: Tracker, actor: Actor, text: str) -> Reply:
+    """Run ``/snooze 1h|evening|DURATION|off``."""
+    row = await tracker.settings(actor)
+    until = snooze_until(text, tracker.now(), row.timezone)
+    return Reply.of(await tracker.snooze(actor, until), title="Snooze")
+
+
+def register_commands(commands: Commands) -> None:
+    """Add ``/digest preview`` and ``/snooze`` to a Commands instance and to /help."""
+
+    async def _digest(actor: Actor, args: list[str]) -> Reply:
+        if args and (len(args) > 1 or args[0].lower() != "preview"):
+            raise InputError(f"/digest takes one word, preview. Usage: `{USAGE['digest']}`")
+        return await digest_preview(commands.tracker, actor)
+
+    async def _snooze(actor: Actor, args: list[str]) -> Reply:
+        if not args:
+            raise InputError(f"Say for how long. Usage: `{USAGE['snooze']}`")
+        return await snooze(commands.tracker, actor, " ".join(args))
+
+    USAGE["digest"] = "/digest preview"
+    USAGE["snooze"] = "/snooze 1h|evening|DURATION|off"
+    commands.extra["digest"] = _digest
+    commands.extra["snooze"] = _snooze
+
+
+def console_dispatcher(store: Store, plans: PlanRegistry, settings: SchedulerSettings,
+                       clock: Callable[[], datetime], platform: str = "console") -> Dispatcher:
+    """Build the dispatcher the console front runs: it prints what falls due."""
+    return Dispatcher(store, plans, {platform: ConsoleSender()}, settings=settings, clock=clock)

@@ -1,0 +1,78 @@
+"""Administration: /pacer sync (the bot's owner) and /pacer channel (server managers)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.commands import Reply
+from bot.errors import InputError
+from cogs._replies import actor_of, defer, respond, show
+
+if TYPE_CHECKING:
+    from bot.discord_front import PacerBot
+
+log = logging.getLogger(__name__)
+
+
+async def owner_only(interaction: discord.Interaction) -> bool:
+    """Let only the bot's owner (discord.owner_ids, else the application owner) through."""
+    from bot.discord_front import OwnerOnly
+
+    bot: commands.Bot = interaction.client  # type: ignore[assignment]
+    if await bot.is_owner(interaction.user):
+        return True
+    raise OwnerOnly("Only the owner of this Pacer bot can sync its commands.")
+
+
+@app_commands.default_permissions(manage_guild=True)
+class Admin(commands.GroupCog, group_name="pacer",
+            group_description="Administer Pacer on this server"):
+    """Owner and server-manager commands."""
+
+    def __init__(self, bot: PacerBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="sync", description="Sync the slash commands (bot owner only)")
+    @app_commands.describe(scope="This server only (instant) or every server (up to an hour)")
+    @app_commands.choices(scope=[app_commands.Choice(name="this server", value="guild"),
+                                 app_commands.Choice(name="global", value="global")])
+    @app_commands.check(owner_only)
+    async def sync(self, interaction: discord.Interaction,
+                   scope: app_commands.Choice[str]) -> None:
+        from bot.discord_front import sync_commands
+
+        if scope.value == "guild" and interaction.guild_id is None:
+            raise InputError("Syncing to this server needs a server channel; in a direct "
+                             "message choose global.")
+        await defer(interaction)
+        synced = await sync_commands(
+            self.bot, interaction.guild_id if scope.value == "guild" else None)
+        where = "this server" if scope.value == "guild" else "every server"
+        await show(interaction, Reply(f"Synced {len(synced)} commands to {where}.",
+                                      title="Commands synced"))
+
+    @app_commands.command(name="channel",
+                          description="Set the channel for reminders that cannot be sent by DM")
+    @app_commands.describe(channel="The channel (default: this one)",
+                           clear="Remove the fallback channel instead")
+    async def channel(self, interaction: discord.Interaction,
+                      channel: discord.TextChannel | None = None,
+                      clear: bool = False) -> None:
+        target = None if clear else str(channel.id if channel else interaction.channel_id)
+        reply = self.bot.core.tracker.set_fallback_channel(actor_of(interaction), target)
+
+        async def as_reply() -> Reply:
+            return Reply.of(await reply, title="Fallback channel")
+
+        await respond(interaction, as_reply())
+
+
+async def setup(bot: PacerBot) -> None:
+    """Add the administration commands."""
+    await bot.add_cog(Admin(bot))

@@ -1,0 +1,56 @@
+"""Deadlines: /deadline add, /deadline list and /deadline remove."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import suggestions
+from cogs._replies import actor_of, choices, respond
+
+if TYPE_CHECKING:
+    from bot.discord_front import PacerBot
+
+Choices = list[app_commands.Choice[str]]
+
+
+class Deadlines(commands.Cog):
+    """Dated goals: interviews, applications, reviews."""
+
+    deadline = app_commands.Group(name="deadline", description="Your upcoming deadlines")
+
+    def __init__(self, bot: PacerBot) -> None:
+        self.bot = bot
+
+    @deadline.command(name="add", description="Add a deadline")
+    @app_commands.describe(title="What is due, e.g. NVIDIA interview",
+                           when="The date: YYYY-MM-DD, 15 Jan 2027 or a weekday")
+    async def add(self, interaction: discord.Interaction,
+                  title: app_commands.Range[str, 1, 100],
+                  when: app_commands.Range[str, 1, 40]) -> None:
+        await respond(interaction, self.bot.core.commands.deadline_add(
+            actor_of(interaction), title, when))
+
+    @deadline.command(name="list", description="List your deadlines, soonest first")
+    async def list(self, interaction: discord.Interaction) -> None:
+        await respond(interaction, self.bot.core.commands.deadline_list(actor_of(interaction)))
+
+    @deadline.command(name="remove", description="Remove a deadline")
+    @app_commands.describe(deadline="The deadline's number or title")
+    async def remove(self, interaction: discord.Interaction,
+                     deadline: app_commands.Range[str, 1, 100]) -> None:
+        await respond(interaction, self.bot.core.commands.deadline_remove(
+            actor_of(interaction), deadline))
+
+    @remove.autocomplete("deadline")
+    async def _deadlines(self, interaction: discord.Interaction, current: str) -> Choices:
+        return choices(await suggestions.deadlines(self.bot.core.tracker, actor_of(interaction),
+                                                   current))
+
+
+async def setup(bot: PacerBot) -> None:
+    """Add the deadline commands."""
+    await bot.add_cog(Deadlines(bot))

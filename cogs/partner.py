@@ -1,0 +1,67 @@
+"""Accountability partner: /partner invite, accept, end and share."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import suggestions
+from bot.errors import InputError
+from cogs._replies import actor_of, actor_of_user, choices, respond
+
+if TYPE_CHECKING:
+    from bot.discord_front import PacerBot
+
+Choices = list[app_commands.Choice[str]]
+
+
+class Partner(commands.Cog):
+    """Invite someone who receives your weekly digest."""
+
+    partner = app_commands.Group(name="partner",
+                                 description="An accountability partner who gets your digest")
+
+    def __init__(self, bot: PacerBot) -> None:
+        self.bot = bot
+
+    @partner.command(name="invite", description="Invite someone as your accountability partner")
+    @app_commands.describe(member="The person to invite")
+    async def invite(self, interaction: discord.Interaction,
+                     member: discord.Member | discord.User) -> None:
+        if member.bot:
+            raise InputError(f"{member.display_name} is a bot; invite a person as your partner.")
+        await respond(interaction, self.bot.core.commands.partner_invite(
+            actor_of(interaction), actor_of_user(member, interaction)))
+
+    @partner.command(name="accept", description="Accept an invitation to be someone's partner")
+    @app_commands.describe(learner="Who invited you (only needed when several did)")
+    async def accept(self, interaction: discord.Interaction,
+                     learner: app_commands.Range[str, 1, 100] | None = None) -> None:
+        await respond(interaction, self.bot.core.commands.partner_accept(
+            actor_of(interaction), learner))
+
+    @partner.command(name="end", description="End your partnership (from either side)")
+    @app_commands.describe(learner="The learner to stop partnering (only when several)")
+    async def end(self, interaction: discord.Interaction,
+                  learner: app_commands.Range[str, 1, 100] | None = None) -> None:
+        await respond(interaction, self.bot.core.commands.partner_end(
+            actor_of(interaction), learner))
+
+    @partner.command(name="share", description="Choose what your partner sees in the digest")
+    @app_commands.describe(parts="Comma-separated: hours, days, streak, scores, notes (or none)")
+    async def share(self, interaction: discord.Interaction,
+                    parts: app_commands.Range[str, 1, 100]) -> None:
+        await respond(interaction, self.bot.core.commands.partner_share(
+            actor_of(interaction), parts))
+
+    @share.autocomplete("parts")
+    async def _parts(self, interaction: discord.Interaction, current: str) -> Choices:
+        return choices(suggestions.share_parts(current))
+
+
+async def setup(bot: PacerBot) -> None:
+    """Add the partner commands."""
+    await bot.add_cog(Partner(bot))

@@ -1,0 +1,49 @@
+"""Reminders: /digest preview and /snooze (the reminder's buttons run the same commands)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.scheduling import digest_preview, snooze
+from cogs._replies import actor_of, respond
+
+if TYPE_CHECKING:
+    from bot.discord_front import PacerBot
+
+Choices = list[app_commands.Choice[str]]
+SNOOZE_CHOICES = ("1h", "30m", "2h", "evening", "off")
+
+
+class Reminders(commands.Cog):
+    """Preview the weekly digest; snooze the daily reminder."""
+
+    digest = app_commands.Group(name="digest", description="Your weekly digest")
+
+    def __init__(self, bot: PacerBot) -> None:
+        self.bot = bot
+
+    @digest.command(name="preview",
+                    description="Show what you and your partner would get in the digest now")
+    async def preview(self, interaction: discord.Interaction) -> None:
+        await respond(interaction, digest_preview(self.bot.core.tracker, actor_of(interaction)))
+
+    @app_commands.command(name="snooze", description="Snooze today's reminder")
+    @app_commands.describe(until="For how long: 1h, 30m, evening (20:00 your time), or off")
+    async def snooze(self, interaction: discord.Interaction,
+                     until: app_commands.Range[str, 1, 20]) -> None:
+        await respond(interaction, snooze(self.bot.core.tracker, actor_of(interaction), until))
+
+    @snooze.autocomplete("until")
+    async def _spans(self, interaction: discord.Interaction, current: str) -> Choices:
+        key = current.strip().lower()
+        found = [c for c in SNOOZE_CHOICES if c.startswith(key)] or ([key] if key else [])
+        return [app_commands.Choice(name=c, value=c) for c in found[:25]]
+
+
+async def setup(bot: PacerBot) -> None:
+    """Add the reminder commands."""
+    await bot.add_cog(Reminders(bot))

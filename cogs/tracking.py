@@ -1,0 +1,75 @@
+"""Tracking: /log study time, /done and /undone plan items, /undo the last change."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import suggestions
+from cogs._replies import actor_of, choices, respond
+
+if TYPE_CHECKING:
+    from bot.discord_front import PacerBot
+
+Choices = list[app_commands.Choice[str]]
+WHEN = "Study day: today (default), yesterday, a weekday or YYYY-MM-DD"
+
+
+class Tracking(commands.Cog):
+    """Log time and tick plan items."""
+
+    def __init__(self, bot: PacerBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="log", description="Log study time, e.g. 2h on PagedAttention")
+    @app_commands.describe(
+        duration="How long: 2h, 90m, 1h30 or 1.5",
+        topic="What you studied (your recent topics are suggested)",
+        when=WHEN,
+    )
+    async def log(self, interaction: discord.Interaction,
+                  duration: app_commands.Range[str, 1, 40],
+                  topic: app_commands.Range[str, 1, 200] | None = None,
+                  when: app_commands.Range[str, 1, 40] | None = None) -> None:
+        await respond(interaction, self.bot.core.commands.log(
+            actor_of(interaction), duration, topic, when))
+
+    @log.autocomplete("topic")
+    async def _topics(self, interaction: discord.Interaction, current: str) -> Choices:
+        return choices(await suggestions.recent_topics(
+            self.bot.core.tracker, actor_of(interaction), current))
+
+    @app_commands.command(name="done", description="Tick an item of your plan as done")
+    @app_commands.describe(item="The plan item: id, day number (Day 5) or title", when=WHEN)
+    async def done(self, interaction: discord.Interaction,
+                   item: app_commands.Range[str, 1, 100],
+                   when: app_commands.Range[str, 1, 40] | None = None) -> None:
+        await respond(interaction, self.bot.core.commands.done(actor_of(interaction), item, when))
+
+    @done.autocomplete("item")
+    async def _open_items(self, interaction: discord.Interaction, current: str) -> Choices:
+        return choices(await suggestions.plan_items(
+            self.bot.core.tracker, actor_of(interaction), current))
+
+    @app_commands.command(name="undone", description="Untick a plan item you marked done")
+    @app_commands.describe(item="The plan item to open again")
+    async def undone(self, interaction: discord.Interaction,
+                     item: app_commands.Range[str, 1, 100]) -> None:
+        await respond(interaction, self.bot.core.commands.undone(actor_of(interaction), item))
+
+    @undone.autocomplete("item")
+    async def _done_items(self, interaction: discord.Interaction, current: str) -> Choices:
+        return choices(await suggestions.plan_items(
+            self.bot.core.tracker, actor_of(interaction), current, done=True))
+
+    @app_commands.command(name="undo", description="Revert your last change, whatever it was")
+    async def undo(self, interaction: discord.Interaction) -> None:
+        await respond(interaction, self.bot.core.commands.undo(actor_of(interaction)))
+
+
+async def setup(bot: PacerBot) -> None:
+    """Add the tracking commands."""
+    await bot.add_cog(Tracking(bot))
