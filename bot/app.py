@@ -42,7 +42,8 @@ async def build_core(settings: Settings, *, clock: Callable[[], datetime] | None
                              busy_timeout_ms=settings.database.busy_timeout_ms,
                              run_migrations=migrate)
     tracker = Tracker(store, plans, clock or (lambda: datetime.now(UTC)),
-                      default_plan=settings.default_plan)
+                      default_plan=settings.default_plan,
+                      public_by_default=settings.discord.public_by_default)
     commands = Commands(tracker)
     register_commands(commands)  # /digest preview and /snooze
     register_data_commands(commands)  # /export, /import, /forget-me

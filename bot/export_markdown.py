@@ -1237,9 +1237,10 @@ def generic_template_text(plan: Plan) -> str:
                 continue
             out += ["", f"### {esc(section.title)}"]
             out += _item_lines(plan, section.id)
+            counters = [_counter_line(c) for c in plan.counters if c.section == section.id]
+            if counters:
+                out += ["", *counters]
             extra: list[str] = []
-            counters = [c for c in plan.counters if c.section == section.id]
-            extra += [_counter_line(c) for c in counters]
             for s in plan.scores:
                 if s.completes_item and plan.items_by_id[s.completes_item].section == section.id:
                     placed_scores.add(s.id)
@@ -1248,8 +1249,8 @@ def generic_template_text(plan: Plan) -> str:
                 if f.section == section.id:
                     placed_fields.add(f.id)
                     extra.append(_field_line(f))
-            if extra:
-                out += ["", *extra]
+            for line in extra:
+                out += ["", line]
         out += ["", "---"]
     rest_scores = [s for s in plan.scores if s.id not in placed_scores]
     if rest_scores:

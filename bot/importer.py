@@ -12,6 +12,7 @@ Rules (also in docs/export-format.md):
 - A filled value wins over the stored one; a blank or an unticked box leaves the stored value
   alone. Import never deletes anything, except that a day of the time log is replaced by the
   file's total for that day when they differ.
+- Runs of three or more underscores left at the start or end of a typed text are dropped.
 - A ticked box without a ``(done DATE)`` is done on the day of the import; a ticked milestone
   without ``(reached DATE)`` is reached that day.
 - A value that is readable but impossible (a quiz of 25/20, a rating of 7, a date in 1900 or in
@@ -224,6 +225,12 @@ _SLOT_RE = {
 _SUFFIX_RE = r"(?:\s*\((?:done|reached)\s+(?P<sfx>[^()]*?)\s*\))?"
 
 
+def _slot_regex(slot: Slot) -> str:
+    if slot.kind == "calc" and slot.arg == "overall_bar":
+        return r"\[[^\]]*\].*"  # a line of its own: only a bar may match it
+    return _SLOT_RE.get(slot.kind, ".*?")
+
+
 def _is_filler(line: str) -> bool:
     return _FILLER_RE.fullmatch(line) is not None
 
@@ -255,7 +262,7 @@ def _line_regex(line: TLine) -> re.Pattern[str]:
         if isinstance(seg, Lit):
             parts.append(_literal_regex(seg.text))
         else:
-            parts.append(f"(?P<s{n}>{_SLOT_RE.get(seg.kind, '.*?')})")
+            parts.append(f"(?P<s{n}>{_slot_regex(seg)})")
             n += 1
     if line.suffix is not None:
         parts.append(_SUFFIX_RE)
@@ -376,6 +383,8 @@ def _date(text: str, what: str, today: date, *, past_only: bool) -> date:
 def _text(text: str, what: str, limit: int) -> str | None:
     if _blank(text):
         return None
+    # Text typed into a blank often keeps the rest of its underline: drop it.
+    text = re.sub(r"^_{3,}\s*|\s*_{3,}$", "", text.strip())
     try:
         return check_text(decode_text(text), what, limit)
     except InputError as exc:
@@ -610,7 +619,8 @@ class _Reader:
                     raise _Impossible(f"the pause ends ({end}) before it starts ({start})")
                 if (end - start).days > 366:
                     raise _Impossible("a pause is at most a year long")
-                return [(("pause", start, end), True)]
+                nth = sum(1 for k in self.claims if k[:3] == ("pause", start, end))
+                return [(("pause", start, end, nth), True)]
             local: list[tuple[tuple, Any]] = []
             for slot in slots:
                 local += self._slot(slot, v[slot.kind], suffix)
@@ -886,11 +896,13 @@ def diff(claims: dict[tuple[Any, ...], Claim], data: LearnerData, plan: Plan,
                               f"{c.value.isoformat()}"))
     out += _note_changes(claims, data)
     out += _deadline_changes(by_kind.get("deadline", []), data)
-    existing_pauses = set(data.pauses)
+    existing_pauses = Multiset(data.pauses)
     for key, c in sorted(by_kind.get("pause", []), key=lambda kc: kc[0][1:]):
-        if (key[1], key[2]) not in existing_pauses:
-            out.append(Change("pause", key[1:], True, c.line,
-                              f"pause {key[1].isoformat()} to {key[2].isoformat()}"))
+        if existing_pauses[(key[1], key[2])] > 0:
+            existing_pauses[(key[1], key[2])] -= 1
+            continue
+        out.append(Change("pause", key[1:3], True, c.line,
+                          f"pause {key[1].isoformat()} to {key[2].isoformat()}"))
     notes_after = len(data.notes) + sum(1 for ch in out if ch.kind == "note")
     if notes_after > MAX_NOTES:
         raise InputError(f"The import would give you {notes_after} notes; Pacer keeps at most "
@@ -1107,7 +1119,7 @@ async def apply_import(tracker: Tracker, actor: Actor, import_plan: ImportPlan) 
             session, row, cs, f"import {import_plan.filename[:200]} ({n} changes)",
             f"📥 Imported {n} change{'s' if n != 1 else ''} from "
             f"{quote_input(import_plan.filename, 60)}. `/undo` reverts the whole import.",
-            changes=n)
+            import_changes=n)
 
 
 __all__ = [

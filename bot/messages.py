@@ -152,6 +152,16 @@ def _cap(text: str) -> str:
 # --- daily reminder ----------------------------------------------------------------------
 
 
+def next_item(data: LearnerData, plan: Plan) -> Item | None:
+    """Return what is next, as ``progress.next_items`` orders it (daily lessons first)."""
+    daily = plan.daily_items
+    for item in daily:
+        if item.id not in data.done:
+            return item
+    daily_ids = {i.id for i in daily}
+    return next((i for i in plan.items if i.id not in data.done and i.id not in daily_ids), None)
+
+
 def build_reminder(data: LearnerData, plan: Plan, today: date, *,
                    late_due: datetime | None = None, snoozed: bool = False) -> OutMessage:
     """Build the daily reminder: today against the commitment, streak, next item, deadline."""
@@ -172,9 +182,9 @@ def build_reminder(data: LearnerData, plan: Plan, today: date, *,
                      "log today to keep it.")
     else:
         lines.append(f"**Streak**: 🔥 {st.days} day{'s' if st.days != 1 else ''}.")
-    upcoming = p.next_items(data, plan, 1)
-    if upcoming:
-        lines.append(f"**Next on the plan**: {item_label(upcoming[0])}")
+    upcoming = next_item(data, plan)
+    if upcoming is not None:
+        lines.append(f"**Next on the plan**: {item_label(upcoming)}")
     else:
         lines.append("**Next on the plan**: every item is done 🎉")
     nxt = p.next_deadline(data, today)

@@ -20,11 +20,12 @@ delivery error or too many attempts), ``missed`` (found past its grace window: n
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +35,6 @@ from bot.snapshot import (
     DeadlineRow,
     LearnerData,
     LearnerProfile,
-    LogRow,
     MockRow,
     NoteRow,
     PartnerRow,
@@ -98,6 +98,13 @@ def outbox_key(kind: str, platform: str, recipient_id: str, period: str,
 def iso_week(d: date) -> str:
     year, week, _ = d.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _days(instant: datetime, tz: str, day_start_hour: int) -> tuple[str, date]:
+    """Return the local calendar date (ISO) and the study day of an instant, cached."""
+    return (instant.astimezone(as_zone(tz)).date().isoformat(),
+            study_date(instant, tz, day_start_hour))
 
 
 class _Memo:
@@ -165,9 +172,7 @@ def _insert(dialect: str) -> Any:
     return insert
 
 
-_RETURNED = ("id", "key", "kind", "learner_id", "recipient_platform", "recipient_id", "due_at",
-             "status", "late", "payload", "attempts")
-_CHUNK = 400
+_CHUNK = 500
 
 
 async def insert_rows(session: AsyncSession, rows: Sequence[dict[str, Any]],
@@ -177,16 +182,19 @@ async def insert_rows(session: AsyncSession, rows: Sequence[dict[str, Any]],
         return
     table = m.Outbox.__table__
     insert = _insert(session.bind.dialect.name)
-    cols = [table.c[name] for name in _RETURNED]
+    by_key = {row["key"]: row for row in rows}
+    # executemany with RETURNING: SQLAlchemy's "insertmanyvalues" sends multi-row INSERTs
+    # from one cached statement; keys that exist already return nothing.
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(
+        table.c.id, table.c.key)
     for start in range(0, len(rows), _CHUNK):
-        stmt = (insert(table).values(list(rows[start:start + _CHUNK]))
-                .on_conflict_do_nothing(index_elements=["key"]).returning(*cols))
-        for r in (await session.execute(stmt)).all():
-            batch.recorded[r.status] = batch.recorded.get(r.status, 0) + 1
-            if r.status == "pending":
-                batch.to_send.append(Claimed(r.id, r.key, r.kind, r.learner_id,
-                                             r.recipient_platform, r.recipient_id, r.due_at,
-                                             r.late, dict(r.payload or {}), r.attempts))
+        for outbox_id, key in (await session.execute(stmt, list(rows[start:start + _CHUNK]))):
+            r = by_key[key]
+            batch.recorded[r["status"]] = batch.recorded.get(r["status"], 0) + 1
+            if r["status"] == "pending":
+                batch.to_send.append(Claimed(outbox_id, key, r["kind"], r["learner_id"],
+                                             r["recipient_platform"], r["recipient_id"],
+                                             r["due_at"], r["late"], r["payload"], 0))
 
 
 async def _advance(session: AsyncSession, column: str, values: list[tuple[int, Any]]) -> None:
@@ -259,18 +267,16 @@ async def claim_reminders(session: AsyncSession, now: datetime, batch: Batch, *,
         if r.reminder_minute is None:
             continue
         occs = _occurrences(r, r.next_reminder_at, now, nxt)
-        zone = as_zone(r.timezone)
         for i, occ in enumerate(occs):
             latest = i == len(occs) - 1
             fate = _fate(occ, now, grace.reminder, superseded=not latest)
-            day = study_date(occ, r.timezone, r.day_start_hour)
+            local_date, day = _days(occ, r.timezone, r.day_start_hour)
             if latest:
                 carriers.append((r, occ, day, fate))
             if fate[0] == "pending" and r.snoozed_until is not None and r.snoozed_until > occ:
                 fate = ("skipped", fate[1], "snoozed; the snoozed reminder replaces it")
-            rows.append(_row("reminder", r.id, r.platform, r.external_id,
-                             occ.astimezone(zone).date().isoformat(), occ, now, fate,
-                             {"study_date": day.isoformat()}))
+            rows.append(_row("reminder", r.id, r.platform, r.external_id, local_date, occ, now,
+                             fate, {"study_date": day.isoformat()}))
     rows += await _deadline_rows(session, now, carriers)
     await _advance(session, "next_reminder_at", updates)
     await insert_rows(session, rows, batch)
@@ -317,7 +323,7 @@ async def claim_snoozes(session: AsyncSession, now: datetime, batch: Batch, *,
     rows = []
     for r in learners:
         due = r.snoozed_until
-        day = study_date(due, r.timezone, r.day_start_hour)
+        _local, day = _days(due, r.timezone, r.day_start_hour)
         rows.append(_row("snooze", r.id, r.platform, r.external_id,
                          due.strftime("%Y-%m-%dT%H:%MZ"), due, now,
                          _fate(due, now, grace.reminder, superseded=False),
@@ -352,12 +358,11 @@ async def claim_digests(session: AsyncSession, now: datetime, batch: Batch, *,
     for r in learners:
         updates.append((r.id, nxt(r, now)))
         occs = _occurrences(r, r.next_digest_at, now, nxt)
-        zone = as_zone(r.timezone)
         for i, occ in enumerate(occs):
             latest = i == len(occs) - 1
             fate = _fate(occ, now, grace.digest, superseded=not latest)
-            day = study_date(occ, r.timezone, r.day_start_hour)
-            period = iso_week(occ.astimezone(zone).date())
+            local_date, day = _days(occ, r.timezone, r.day_start_hour)
+            period = iso_week(date.fromisoformat(local_date))
             payload = {"study_date": day.isoformat(), "weeks": r.digest_every_weeks}
             rows.append(_row("digest", r.id, r.platform, r.external_id, period, occ, now, fate,
                              payload))
@@ -444,42 +449,60 @@ async def reclaim_stale(session: AsyncSession, now: datetime, batch: Batch, *,
 # --- marks ---------------------------------------------------------------------------------
 
 
-async def mark(session: AsyncSession, outbox_id: int, status: str, now: datetime,
-               error: str | None = None) -> None:
-    """Record the end of one delivery attempt: sent, failed or skipped."""
+@dataclass(frozen=True)
+class Mark:
+    """The end of one delivery attempt.
+
+    ``status`` is sent, failed or skipped; ``retry`` keeps the row pending for a retry after
+    the lease (``status`` failed with ``retry`` set means: retried too often, give up).
+    """
+
+    outbox_id: int
+    status: str
+    at: datetime
+    error: str | None = None
+    retry: bool = False
+
+
+async def apply_marks(session: AsyncSession, marks: Sequence[Mark]) -> None:
+    """Write many marks with two statements; a row no longer pending is left alone."""
     table = m.Outbox.__table__
-    values: dict[str, Any] = {"status": status, "error": error[:1000] if error else None}
-    if status == "sent":
-        values["sent_at"] = now
-    if status in ("sent", "failed"):
-        values["attempts"] = table.c.attempts + 1
-    await session.execute(update(table).where(table.c.id == outbox_id,
-                                              table.c.status == "pending").values(values))
-
-
-async def mark_many(session: AsyncSession, marks: Iterable[tuple[int, str, str | None]],
-                    now: datetime) -> None:
-    """Record several outcomes at once (rows skipped before sending)."""
-    for outbox_id, status, error in marks:
-        await mark(session, outbox_id, status, now, error)
-
-
-async def retry_later(session: AsyncSession, outbox_id: int, now: datetime, error: str,
-                      give_up: bool) -> None:
-    """Keep a row pending after a transient failure (the lease brings it back), or fail it."""
-    table = m.Outbox.__table__
-    values: dict[str, Any] = {"attempts": table.c.attempts + 1, "error": error[:1000],
-                              "claimed_at": now}
-    if give_up:
-        values["status"] = "failed"
-    await session.execute(update(table).where(table.c.id == outbox_id,
-                                              table.c.status == "pending").values(values))
+    done = [{"b_id": k.outbox_id, "b_status": k.status,
+             "b_error": k.error[:1000] if k.error else None,
+             "b_sent_at": k.at if k.status == "sent" else None,
+             "b_inc": 0 if k.status == "skipped" else 1}
+            for k in marks if not k.retry or k.status == "failed"]
+    again = [{"b_id": k.outbox_id, "b_error": (k.error or "")[:1000], "b_at": k.at}
+             for k in marks if k.retry and k.status != "failed"]
+    pending = table.c.status == "pending"
+    if done:
+        await session.execute(
+            update(table).where(table.c.id == bindparam("b_id"), pending).values(
+                status=bindparam("b_status"), error=bindparam("b_error"),
+                sent_at=bindparam("b_sent_at"), attempts=table.c.attempts + bindparam("b_inc")),
+            done)
+    if again:
+        await session.execute(
+            update(table).where(table.c.id == bindparam("b_id"), pending).values(
+                error=bindparam("b_error"), claimed_at=bindparam("b_at"),
+                attempts=table.c.attempts + 1),
+            again)
 
 
 # --- snapshots for building messages -------------------------------------------------------
 
 
 _PROFILE_FIELDS = tuple(LearnerProfile.__dataclass_fields__)
+
+
+class DayLog(NamedTuple):
+    """A day's summed study time, shaped like ``snapshot.LogRow`` (and cheaper to build)."""
+
+    id: int
+    study_date: date
+    minutes: int
+    topic: str | None
+    created_at: datetime
 
 
 async def load_snapshots(session: AsyncSession, learner_ids: Iterable[int]
@@ -508,10 +531,14 @@ async def load_snapshots(session: AsyncSession, learner_ids: Iterable[int]
         select(TL.learner_id, TL.study_date, func.sum(TL.minutes).label("minutes"))
         .where(TL.learner_id.in_(ids)).group_by(TL.learner_id, TL.study_date)
         .order_by(TL.learner_id, TL.study_date))
-    for r in day_sums:
-        data[r.learner_id].logs.append(LogRow(0, r.study_date, int(r.minutes), None, _EPOCH))
-    for r in await rows(m.ItemDone.learner_id, m.ItemDone.item_id, m.ItemDone.study_date):
-        data[r.learner_id].done[r.item_id] = r.study_date
+    current, logs = None, []
+    for learner_id, day, minutes in day_sums.tuples():  # ordered by learner: one lookup each
+        if learner_id != current:
+            current, logs = learner_id, data[learner_id].logs
+        logs.append(DayLog(0, day, int(minutes), None, _EPOCH))
+    for learner_id, item_id, day in (await rows(m.ItemDone.learner_id, m.ItemDone.item_id,
+                                                m.ItemDone.study_date)):
+        data[learner_id].done[item_id] = day
     for r in await rows(m.ScoreEntry.learner_id, m.ScoreEntry.score_id, m.ScoreEntry.value,
                         m.ScoreEntry.recorded_on):
         data[r.learner_id].scores[r.score_id] = r.value

@@ -72,18 +72,17 @@ from bot.outbox import (
     Batch,
     Claimed,
     Grace,
+    Mark,
     add_notice_once,
     anything_due,
+    apply_marks,
     claim_celebrations,
     claim_digests,
     claim_reminders,
     claim_snoozes,
     fallback_channel,
     load_snapshots,
-    mark,
-    mark_many,
     reclaim_stale,
-    retry_later,
 )
 from bot.parsing import parse_duration
 from bot.plan import PlanRegistry
@@ -301,25 +300,28 @@ class Dispatcher:
         report = report if report is not None else TickReport()
         async with self.store.read() as session:
             data, score_dates = await load_snapshots(session, {r.learner_id for r in rows})
+        marks = MarkWriter(self.store)
         jobs: list[tuple[Claimed, OutMessage]] = []
-        marks: list[tuple[int, str, str | None]] = []
+        now = self._now()
         for row in rows:
             try:
                 built = self.build(row, data.get(row.learner_id),
                                    score_dates.get(row.learner_id, {}))
             except Exception as exc:
                 log.exception("could not build outbox row %s (%s)", row.id, row.key)
-                marks.append((row.id, "failed", f"could not build: {type(exc).__name__}"))
+                marks.add(Mark(row.id, "failed", now, f"could not build: {type(exc).__name__}"))
                 report.failed += 1
                 continue
             if isinstance(built, str):
-                marks.append((row.id, "skipped", built))
+                marks.add(Mark(row.id, "skipped", now, built))
                 report.skipped += 1
             else:
                 jobs.append((row, built))
-        if marks:
-            await self._safely(mark_many, marks, self._now())
-        await asyncio.gather(*(self._send_one(row, msg, report) for row, msg in jobs))
+        try:
+            await asyncio.gather(*(self._send_one(row, msg, report, marks)
+                                   for row, msg in jobs))
+        finally:
+            await marks.close()
 
     def build(self, row: Claimed, data: LearnerData | None,
               score_dates: Mapping[str, date]) -> OutMessage | str:
@@ -378,7 +380,8 @@ class Dispatcher:
                                 partner=True, share=ship.share, late_due=late_due)
         return f"unknown kind {row.kind}"
 
-    async def _send_one(self, row: Claimed, message: OutMessage, report: TickReport) -> None:
+    async def _send_one(self, row: Claimed, message: OutMessage, report: TickReport,
+                        marks: MarkWriter) -> None:
         async with self._pool:
             try:
                 if message.chart is not None:
@@ -390,35 +393,38 @@ class Dispatcher:
                 await self.limiter.acquire()
                 await sender.send(row.recipient_platform, row.recipient_id, message)
             except DeliveryError as exc:
-                await self._failed(row, message, exc, report)
+                await self._failed(row, message, exc, report, marks)
                 return
             except Exception as exc:
                 log.exception("sending outbox row %s (%s) failed", row.id, row.key)
                 await self._failed(row, message, DeliveryError(
-                    f"{type(exc).__name__}: {exc}", permanent=True), report)
+                    f"{type(exc).__name__}: {exc}", permanent=True), report, marks)
                 return
-            await self._safely(mark, row.id, "sent", self._now())
+            marks.add(Mark(row.id, "sent", self._now()))
             report.sent += 1
 
     async def _failed(self, row: Claimed, message: OutMessage, exc: DeliveryError,
-                      report: TickReport) -> None:
+                      report: TickReport, marks: MarkWriter) -> None:
         now = self._now()
         error = f"{exc} (code {exc.code})" if exc.code is not None else str(exc)
         if exc.closed_dm:
             if await self._fallback(row, message):
-                await self._safely(mark, row.id, "sent", now,
-                                   "DM closed; posted in the fallback channel")
+                marks.add(Mark(row.id, "sent", now, "DM closed; posted in the fallback channel"))
                 report.sent += 1
                 report.fallback += 1
                 return
-            await self._safely(add_notice_once, row.learner_id, _closed_dm_notice(row), now)
+            try:
+                async with self.store.write() as session:
+                    await add_notice_once(session, row.learner_id, _closed_dm_notice(row), now)
+            except Exception:
+                log.exception("could not record the closed-DM notice of %s", row.key)
         if exc.permanent or exc.closed_dm:
-            await self._safely(mark, row.id, "failed", now, error)
+            marks.add(Mark(row.id, "failed", now, error))
             report.failed += 1
             log.info("outbox row %s failed: %s", row.key, error)
             return
         give_up = row.attempts + 1 >= self.max_attempts
-        await self._safely(retry_later, row.id, now, error, give_up)
+        marks.add(Mark(row.id, "failed" if give_up else "pending", now, error, retry=True))
         if give_up:
             report.failed += 1
         else:
@@ -443,13 +449,46 @@ class Dispatcher:
             return False
         return True
 
-    async def _safely(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
-        """Run a bookkeeping write; a failure is logged (the lease resends what it must)."""
-        try:
-            async with self.store.write() as session:
-                await fn(session, *args)
-        except Exception:
-            log.exception("dispatcher bookkeeping %s failed", getattr(fn, "__name__", fn))
+
+class MarkWriter:
+    """Write delivery marks as they come, many per transaction under load, few when idle.
+
+    One writer task commits whatever has accumulated while the previous commit ran, so a
+    mark reaches the database within one commit's time of its send: that is the window in
+    which a crash can make a message go out twice.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._marks: list[Mark] = []
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._task = asyncio.create_task(self._run())
+
+    def add(self, mark: Mark) -> None:
+        self._marks.append(mark)
+        self._wake.set()
+
+    async def close(self) -> None:
+        """Write what is left and stop."""
+        self._closing = True
+        self._wake.set()
+        await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            marks, self._marks = self._marks, []
+            if marks:
+                try:
+                    async with self.store.write() as session:
+                        await apply_marks(session, marks)
+                except Exception:
+                    log.exception("could not record %d delivery marks; those rows stay "
+                                  "pending and are resent after the lease", len(marks))
+            if self._closing and not self._marks:
+                return
 
 
 def _closed_dm_notice(row: Claimed) -> str:

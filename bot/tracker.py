@@ -104,8 +104,9 @@ class Tracker:
 
     def __init__(self, store: Store, plans: PlanRegistry,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 default_plan: str | None = None) -> None:
+                 default_plan: str | None = None, public_by_default: bool = True) -> None:
         self.store = store
+        self.public_by_default = public_by_default
         self.plans = plans
         self.clock = clock
         self.default_plan = default_plan or plans.default_id
@@ -236,7 +237,7 @@ class Tracker:
                 reminder_minute=None if spec.reminder_time is None
                 else spec.reminder_time.hour * 60 + spec.reminder_time.minute,
                 digest_weekday=6, digest_minute=18 * 60, digest_every_weeks=1,
-                public_posts=True, created_at=now, updated_at=now,
+                public_posts=self.public_by_default, created_at=now, updated_at=now,
             )
             self._reschedule(row)
             session.add(row)

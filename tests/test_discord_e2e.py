@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.config import ConfigError
+from bot.config import ConfigError, Settings
 from bot.discord_front import (
     INVITE_PERMISSIONS,
     cog_names,
@@ -113,9 +113,8 @@ async def test_cli_sync_registers_spec_valid_commands(tmp_path: Path,
     (123, True, "either --guild ID or --global"),
 ])
 async def test_cli_sync_needs_a_target(guild: int | None, global_: bool, problem: str) -> None:
-    settings = standin_settings(DiscordStandin(), "sqlite+aiosqlite:///unused.sqlite3")
-    with pytest.raises(ConfigError, match=problem):
-        await sync_from_cli(settings, "token", guild_id=guild, global_=global_)
+    with pytest.raises(ConfigError, match=problem):  # refused before any connection
+        await sync_from_cli(Settings(), "token", guild_id=guild, global_=global_)
 
 
 def _cli_env(tmp_path: Path, s: DiscordStandin, db_url: str) -> dict[str, str]:
@@ -156,8 +155,7 @@ async def test_python_m_bot_sync_and_invite(tmp_path: Path, sqlite_template: Pat
 
 
 async def test_invite_with_client_id_asks_nothing() -> None:
-    settings = standin_settings(DiscordStandin(), "sqlite+aiosqlite:///unused.sqlite3")
-    url = await invite_from_cli(settings, None, client_id=42)
+    url = await invite_from_cli(Settings(), None, client_id=42)
     # View Channel, Send Messages, Embed Links, Attach Files, Read Message History,
     # Use Application Commands, Send Messages in Threads
     assert INVITE_PERMISSIONS.value == (1 << 10 | 1 << 11 | 1 << 14 | 1 << 15 | 1 << 16
@@ -803,3 +801,27 @@ async def test_forget_me_deletes_everything_after_the_button(world: World) -> No
     assert "Forgotten" in result.text
     assert await world.core.tracker.find_learner(actor) is None
     assert await world.core.tracker.find_learner(world.actor(stranger)) is not None
+
+
+async def test_pacer_channel_sets_and_clears_the_fallback_channel(world: World) -> None:
+    from sqlalchemy import select
+
+    from bot.models import Space
+
+    s = world.standin
+    other = s.add_text_channel("study-reminders")
+    await s.flush_events()
+    manager = world.new_user("manager")
+    set_answer = await world.ask("pacer channel", {"channel": int(other["id"])}, user=manager)
+    assert f"<#{other['id']}>" in set_answer.text and set_answer.ephemeral
+
+    async def fallback() -> str | None:
+        async with world.core.store.read() as session:
+            space = await session.scalar(select(Space).where(
+                Space.platform == "discord", Space.external_id == str(s.guild_id)))
+            return None if space is None else space.fallback_channel_id
+
+    assert await fallback() == other["id"]
+    cleared = await world.ask("pacer channel", {"clear": True}, user=manager)
+    assert "No fallback channel any more" in cleared.text
+    assert await fallback() is None

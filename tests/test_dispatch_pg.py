@@ -57,7 +57,7 @@ class Collect:
         raise AssertionError("no DM is closed in this test")
 
 
-async def populate(store: Store, learners: int, *, digests_every: int = 3,
+async def populate(store: Store, learners: int, *, digests_every: int = 100,
                    partners_every: int = 5, milestones_every: int = 7,
                    only_reminders: bool = False) -> Counter[str]:
     """Insert LEARNERS due within minute T; return how many messages of each kind are owed."""

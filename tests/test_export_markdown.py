@@ -70,13 +70,13 @@ async def test_rich_export_matches_golden(commands: Commands, tracker: Tracker, 
     assert_golden("vllm_rich.md", text)
 
 
-@pytest.mark.parametrize("line", [
+RICH_LINES = [
     "> **Start Date**: 2026-11-02",
     "> **Target Completion**: 2027-01-15",
     "> **Goal**: Land the inference role",
     "- [x] Install CUDA toolkit (done 2026-11-02)",
     "- [x] Calculate readiness score: 42 / 60 (done 2026-11-02)",
-    "- [x] Study weak areas (6 hours)",
+    "- [ ] Study weak areas (6 hours)",
     "**Score**: 42 / 60 | **Track**: ☐ Advanced ☑ Standard ☐ Foundation",
     "  - [x] Complete quiz (score: 2 / 3) (done 2026-11-05)",
     "**Confidence Level**: ☐ 1 ☐ 2 ☑ 3 ☐ 4 ☐ 5",
@@ -86,7 +86,7 @@ async def test_rich_export_matches_golden(commands: Commands, tracker: Tracker, 
     "**Kernels Analyzed**: 7 / 20+",
     "**Status**: ☐ Not Started ☐ In Progress ☑ Completed",
     "**Performance vs vLLM**: 85%",
-    "Interview 1: 2026-11-08 | Score: 6/10 | Feedback: Explain paging more concretely",
+    "Interview 1: 2026-11-09 | Score: 6/10 | Feedback: Explain paging more concretely",
     "Interview 3: ___/___/___ | Score: ___/10 | Feedback: _______________",
     "**Average Mock Score**: 7 / 10",
     "| **PagedAttention** | 3 | 4 | ___ | ___ | 5 |",
@@ -103,20 +103,23 @@ async def test_rich_export_matches_golden(commands: Commands, tracker: Tracker, 
     "- **NVIDIA Interview**: 2027-01-12",
     "- Send resume: 2026-12-20",
     "**Commitment**: I will dedicate 3.5 hours per day for 8 weeks.",
-    "**Name**: Bob",
+    "**Name**: bob",
     "**Progress Shared**: ☑ Weekly ☐ Bi-weekly",
-    "🎊 First CUDA kernel compiled: 2026-11-07",
+    "🎊 First CUDA kernel compiled: 2026-11-08",
     "**Last Updated**: 2026-11-30",
     "**Days Until Interview**: 43",
     "## 🗂️ Also Tracked by Pacer",
     "- **Nsight profiles read**: 4 / 10+",
-    "- Paused: 2026-11-08 to 2026-11-11",
-])
+    "- Paused: 2026-11-10 to 2026-11-13",
+]
+
+
 async def test_rich_export_fills_each_kind_of_blank(commands: Commands, tracker: Tracker,
                                                     dc: DataCommands, clock: object, alice: Actor,
-                                                    bob: Actor, line: str) -> None:
+                                                    bob: Actor) -> None:
     await build_rich(commands, tracker, clock, alice, bob)
-    assert line in (await export_of(dc, alice)).split("\n")
+    text = (await export_of(dc, alice)).split("\n")
+    assert [line for line in RICH_LINES if line not in text] == []
 
 
 def test_vllm_template_places_every_entry_of_the_plan(plans: PlanRegistry) -> None:
@@ -351,7 +354,8 @@ async def mini_learner(store: object, mini_plans: PlanRegistry, clock: object,
     tracker = Tracker(store, mini_plans, clock)  # type: ignore[arg-type]
     commands = Commands(tracker)
     dc = register_commands(commands)
-    await run(commands, actor, "/start Europe/Berlin hours=2 weeks=3", "/settings plan=mini")
+    await run(commands, actor, "/start Europe/Berlin start=2026-11-16 hours=2 weeks=3",
+              "/settings plan=mini")
     return tracker, dc, commands
 
 

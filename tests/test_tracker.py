@@ -323,3 +323,10 @@ async def test_notices_reach_the_learner_once_at_their_next_command(
     assert (await commands.dispatch(alice, "/progress")).notices == []
     await tracker.add_notice(row.id, "second")
     assert (await commands.dispatch(alice, "/log 1h")).notices == ["second"]
+
+
+async def test_new_learners_follow_the_configured_public_default(
+        store: Store, plans, clock: FakeClock, alice: Actor) -> None:  # type: ignore[no-untyped-def]
+    tracker = Tracker(store, plans, clock, public_by_default=False)
+    await tracker.start(alice, Onboarding(timezone="Europe/Berlin"))
+    assert (await tracker.settings(alice)).public_posts is False
