@@ -649,7 +649,7 @@ class ExtrasBlock(Block):
     def render(self, ctx: Ctx) -> list[str]:
         body = [render_line(ctx, line) for key, line in self.lines if self._is_set(ctx, key)]
         body += [self.PAUSE.fill(_values(pausestart=a.isoformat(), pauseend=b.isoformat()))
-                 for a, b in ctx.data.pauses]
+                 for a, b in sorted(ctx.data.pauses)]
         if not body:
             return []
         return ["", "---", "", EXTRAS_HEADING, "", *body]

@@ -131,8 +131,15 @@ class ImportPlan:
     unreadable: list[LineNote] = field(default_factory=list)
     ignored: list[LineNote] = field(default_factory=list)
 
-    def preview(self, limit: int = 40) -> str:
+    def preview(self, limit: int = 30, max_chars: int = 3500) -> str:
         """Describe the changes and the unread lines for the confirmation message."""
+        text = self._preview(limit)
+        if len(text) <= max_chars:
+            return text
+        cut = text.rfind("\n", 0, max_chars - 40)
+        return text[:cut] + "\n… (the list goes on; fix or check the file, then import again)"
+
+    def _preview(self, limit: int) -> str:
         name = quote_input(self.filename, 60)
         if self.changes:
             lines = [f"Importing {name} makes {len(self.changes)} change"

@@ -21,6 +21,7 @@ delivery error or too many attempts), ``missed`` (found past its grace window: n
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -505,6 +506,27 @@ class DayLog(NamedTuple):
     created_at: datetime
 
 
+async def _fetch_fast(session: AsyncSession, ids: list[int], sql: str) -> Sequence[Any]:
+    """Run SQL (columns: learner_id, then others, a date last) straight on the driver.
+
+    The two big tables (time logs, done items) are read this way: SQLAlchemy's result rows
+    cost about four times what the query itself does at 100k+ rows. ``{ids}`` becomes the
+    learner filter, bound as one array (PostgreSQL) or one JSON list (SQLite), and the last
+    column is turned into a ``date``.
+    """
+    conn = await session.connection()
+    dialect = conn.dialect.name
+    if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - the two we support
+        raise ValueError(f"no fast path for {dialect}")
+    raw = (await conn.get_raw_connection()).driver_connection
+    if dialect == "postgresql":
+        query = sql.format(ids="learner_id = ANY($1::integer[])")
+        return await raw.fetch(query, ids)  # asyncpg Records unpack like tuples
+    query = sql.format(ids="learner_id IN (SELECT value FROM json_each(?))")
+    rows = await raw.execute_fetchall(query, (json.dumps(ids),))
+    return [(*r[:-1], date.fromisoformat(r[-1])) for r in rows]
+
+
 async def load_snapshots(session: AsyncSession, learner_ids: Iterable[int]
                          ) -> tuple[dict[int, LearnerData], dict[int, dict[str, date]]]:
     """Load what the messages need for many learners: one column query per table.
@@ -526,18 +548,16 @@ async def load_snapshots(session: AsyncSession, learner_ids: Iterable[int]
         stmt = select(*cols).where(model.learner_id.in_(ids)).order_by(*order)
         return (await session.execute(stmt)).all()
 
-    TL = m.TimeLog
-    day_sums = await session.execute(
-        select(TL.learner_id, TL.study_date, func.sum(TL.minutes).label("minutes"))
-        .where(TL.learner_id.in_(ids)).group_by(TL.learner_id, TL.study_date)
-        .order_by(TL.learner_id, TL.study_date))
     current, logs = None, []
-    for learner_id, day, minutes in day_sums.tuples():  # ordered by learner: one lookup each
+    day_sums = await _fetch_fast(
+        session, ids, "SELECT learner_id, sum(minutes), study_date FROM time_logs WHERE {ids} "
+                      "GROUP BY learner_id, study_date ORDER BY learner_id, study_date")
+    for learner_id, minutes, day in day_sums:  # ordered by learner: one lookup per learner
         if learner_id != current:
             current, logs = learner_id, data[learner_id].logs
         logs.append(DayLog(0, day, int(minutes), None, _EPOCH))
-    for learner_id, item_id, day in (await rows(m.ItemDone.learner_id, m.ItemDone.item_id,
-                                                m.ItemDone.study_date)):
+    for learner_id, item_id, day in await _fetch_fast(
+            session, ids, "SELECT learner_id, item_id, study_date FROM items_done WHERE {ids}"):
         data[learner_id].done[item_id] = day
     for r in await rows(m.ScoreEntry.learner_id, m.ScoreEntry.score_id, m.ScoreEntry.value,
                         m.ScoreEntry.recorded_on):

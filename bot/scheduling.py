@@ -8,9 +8,10 @@ How it works
   claims a batch in one transaction (``bot.outbox``: outbox rows with unique keys, ``next_*_at``
   advanced), then sends the batch outside the transaction through a pool of
   ``send_concurrency`` concurrent sends behind a token bucket of ``rate_per_second`` (Discord
-  allows about 50 requests/s globally), and marks each row ``sent``, ``failed`` or ``skipped``
-  as soon as its send ends. It repeats while batches come back full, within a time budget
-  below the tick interval.
+  allows about 50 requests/s globally). A writer task marks each row ``sent``, ``failed`` or
+  ``skipped`` as its send ends (marks that pile up during one commit share the next). The
+  tick repeats while batches come back full, within ``tick_budget`` seconds (default 80% of
+  the interval, so that ``max_instances=1`` never has to skip a run; 0 means no budget).
 - Several processes may tick against one PostgreSQL database: claims use ``FOR UPDATE SKIP
   LOCKED`` and the outbox key makes a second claim of the same message a no-op. SQLite is
   for one ticking process (``BEGIN IMMEDIATE`` serialises the claims).
@@ -23,8 +24,9 @@ Delivery guarantees
   ``pending``; it is sent again when its lease (``lease``, default 10 minutes) has run out, by
   whichever process ticks then, or at once by the next start on SQLite (one process only).
   So the window in which a message can go out twice is: the sender returned, but the process
-  died before the mark committed (milliseconds per message). The lease must exceed the time
-  a claimed batch takes to send (``claim_batch / rate_per_second``: 500 / 45 ≈ 11 s).
+  died before its mark committed (one mark commit, milliseconds). Every tick looks for such
+  rows, so a surviving peer picks up a dead process's rows. The lease must exceed the time a
+  claimed batch takes to send (``claim_batch / rate_per_second``: 500 / 45 ≈ 11 s).
 - Transient delivery errors keep the row pending for a retry after the lease, up to
   ``max_attempts``; permanent ones fail it. A closed DM (``DeliveryError`` code 50007) on the
   learner's own short messages falls back to a channel post with a mention
@@ -158,7 +160,9 @@ class Dispatcher:
 
     ``senders`` maps a platform name (``Learner.platform``) to its Sender; only learners of
     those platforms are claimed. ``clock`` gives the current instant (aware); tests pass a fake
-    one and call ``tick(now)`` directly, without ``start()``.
+    one and call ``tick(now)`` directly, without ``start()``. ``lease``: how long a claimed,
+    unconfirmed row belongs to its claimer; ``limiter``: the request-rate bucket (default
+    from ``settings.rate_per_second``; 0 = unlimited).
     """
 
     def __init__(self, store: Store, plans: PlanRegistry, senders: Mapping[str, Sender], *,

@@ -138,6 +138,17 @@ CASES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     ],
 }
 
+async def assert_refused(commands: Commands, store: Store, actor: Actor, line: str,
+                         words: tuple[str, ...]) -> None:
+    """Run LINE; it must be refused with a message naming WORDS, and change no row."""
+    before = await dump_store(store)
+    reply = await commands.dispatch(actor, line)
+    assert reply.error, f"{line!r} was accepted: {reply.text}"
+    for word in words:
+        assert word.lower() in reply.text.lower(), (line, reply.text)
+    assert await dump_store(store) == before
+
+
 ALL = [(group, line, words) for group, cases in CASES.items() for line, words in cases]
 
 
@@ -149,12 +160,7 @@ async def test_bad_input_is_refused_and_changes_nothing(
     for setup in SETUP:
         reply = await commands.dispatch(alice, setup)
         assert not reply.error, (setup, reply.text)
-    before = await dump_store(store)
-    reply = await commands.dispatch(alice, line)
-    assert reply.error, f"{line!r} was accepted: {reply.text}"
-    for word in words:
-        assert word.lower() in reply.text.lower(), (line, reply.text)
-    assert await dump_store(store) == before
+    await assert_refused(commands, store, alice, line, words)
 
 
 START_CASES = [
@@ -182,12 +188,7 @@ START_CASES = [
 async def test_bad_start_is_refused_and_creates_nothing(
         commands: Commands, store: Store, alice: Actor, line: str,
         words: tuple[str, ...]) -> None:
-    before = await dump_store(store)
-    reply = await commands.dispatch(alice, line)
-    assert reply.error, f"{line!r} was accepted: {reply.text}"
-    for word in words:
-        assert word.lower() in reply.text.lower(), (line, reply.text)
-    assert await dump_store(store) == before
+    await assert_refused(commands, store, alice, line, words)
 
 
 async def test_commands_before_start_explain_how_to_begin(commands: Commands,

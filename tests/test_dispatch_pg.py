@@ -74,7 +74,8 @@ async def populate(store: Store, learners: int, *, digests_every: int = 100,
             "reminder_minute": 19 * 60, "digest_weekday": 6, "digest_minute": 18 * 60,
             "digest_every_weeks": 1, "public_posts": True, "created_at": now, "updated_at": now,
             "next_reminder_at": T + timedelta(seconds=i % 60),
-            "next_digest_at": T if i % digests_every == digests_every - 1 else T + timedelta(days=3),
+            "next_digest_at": (T if i % digests_every == digests_every - 1
+                               else T + timedelta(days=3)),
         })
         owed["reminder"] += 1
         owed["digest"] += i % digests_every == digests_every - 1

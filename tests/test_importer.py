@@ -316,7 +316,7 @@ async def test_generic_plan_round_trips(store: Store, clock: object, alice: Acto
 _counter = iter(range(10**9))
 
 
-@settings(max_examples=400, deadline=None, derandomize=False,
+@settings(max_examples=30, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])
 @given(history=histories(PlanRegistry.load().get("vllm")))
@@ -341,9 +341,8 @@ async def test_export_import_export_is_the_same_file(store: Store, plans: PlanRe
 
 
 def test_parse_is_pure_and_reads_its_own_empty_export(plans: PlanRegistry) -> None:
-    from tests.test_export_markdown import _learner
-
     from bot.export_markdown import render_markdown
+    from tests.test_export_markdown import _learner
 
     plan = plans.get("vllm")
     data = _learner()

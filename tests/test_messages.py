@@ -1,4 +1,4 @@
-"""Pure message builders: reminder, deadline, celebration and the digest against a hand-computed week."""
+"""Pure message builders: reminders, deadlines, celebrations, a digest of a hand-computed week."""
 
 from __future__ import annotations
 
@@ -68,10 +68,12 @@ def the_week() -> LearnerData:
     data.ratings = {"scheduler": {1: 2, 2: 4}, "pagedattention": {2: 3},
                     "cuda-kernels": {1: 3}, "block-manager": {1: 3, 2: 3}}
     data.notes = [
-        NoteRow(1, "insight", 1, "Week one insight", None, None, datetime(2026, 11, 25, tzinfo=UTC)),
+        NoteRow(1, "insight", 1, "Week one insight", None, None,
+                datetime(2026, 11, 25, tzinfo=UTC)),
         NoteRow(2, "insight", 2, "Paging is virtual memory for the KV cache", None, None,
                 datetime(2026, 12, 2, 9, tzinfo=UTC)),
-        NoteRow(3, "challenge", None, "Old challenge", "x", "y", datetime(2026, 11, 25, tzinfo=UTC)),
+        NoteRow(3, "challenge", None, "Old challenge", "x", "y",
+                datetime(2026, 11, 25, tzinfo=UTC)),
         NoteRow(4, "challenge", None, "CUDA build failed", "pinned gcc 12", "read the matrix",
                 datetime(2026, 12, 2, 10, tzinfo=UTC)),
         NoteRow(5, "question", None, "Why 16 tokens per block?", None, None,

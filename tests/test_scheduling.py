@@ -141,7 +141,8 @@ async def learner_row(store: Store, name: str) -> m.Learner:
 # --- DST ---------------------------------------------------------------------------------------
 
 DST_CASES = [
-    # zone, local date, reminder time, documented instant (bot/timing: gap -> its end, fold -> first)
+    # zone, local date, reminder time, documented instant (bot/timing: gap -> its end,
+    # fold -> first occurrence)
     ("Europe/Berlin", date(2027, 3, 28), time(2, 30), datetime(2027, 3, 28, 1, 0, tzinfo=UTC)),
     ("Europe/Berlin", date(2027, 10, 31), time(2, 30), datetime(2027, 10, 31, 0, 30, tzinfo=UTC)),
     ("America/New_York", date(2027, 3, 14), time(2, 30), datetime(2027, 3, 14, 7, 0, tzinfo=UTC)),
@@ -346,7 +347,7 @@ async def test_paused_learner_gets_no_reminder_streak_frozen_digest_still_sent(
     assert [x.at for x in reminders] == [BERLIN_19 + timedelta(days=7)]  # Monday 7 Dec
     assert {r.error for r in await outbox(store, "reminder") if r.status == "skipped"} == {"paused"}
     assert len(sender.to("alice", "digest")) == 1
-    data, _plan, today = await tracker.snapshot(alice)
+    data, _plan, _today = await tracker.snapshot(alice)
     assert progress.streak(data, date(2026, 12, 6)).days == 1  # frozen, not broken
 
 
