@@ -388,7 +388,8 @@ class Commands:
             return await self.extra[name](actor, args)
         handler = _GRAMMAR.get(name)
         if handler is None:
-            raise InputError(f"Unknown command /{parsing.quote_input(name)}. `/help` lists the commands.")
+            raise InputError(f"Unknown command /{parsing.quote_input(name)}. "
+                             "`/help` lists the commands.")
         return await handler(self, actor, args, resolve_user)
 
 
@@ -407,7 +408,8 @@ def _nonempty(text: str | None, what: str) -> str:
 def _week_number(text: str) -> int:
     match = re.fullmatch(r"(?:w|week)?\s*(\d{1,2})", text.strip().lower())
     if not match:
-        raise InputError(f"{parsing.quote_input(text)} is not a week; use a number such as 2 or week2.")
+        raise InputError(f"{parsing.quote_input(text)} is not a week; use a number such as 2 "
+                         "or week2.")
     return int(match.group(1))
 
 

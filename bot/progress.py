@@ -95,7 +95,7 @@ def item_fraction(data: LearnerData, plan: Plan, item_ids: Iterable[str] | None 
 
 
 def current_phase(data: LearnerData, plan: Plan) -> Any:
-    """Return the first phase, in plan order, with an item still open (the last when all are done)."""
+    """Return the first phase with an item still open (the last one when all are done)."""
     for phase in plan.phases:
         ids = [i.id for i in plan.items if plan.phase_of(i).id == phase.id]
         if any(i not in data.done for i in ids):

@@ -1,4 +1,4 @@
-"""Render the tracker's views as plain text (Markdown that Discord, Slack and a terminal all read)."""
+"""Render the tracker's views as plain text: Markdown that Discord and a terminal both read."""
 
 from __future__ import annotations
 

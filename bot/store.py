@@ -29,10 +29,11 @@ def _prepare_sqlite(url: str) -> None:
 
 
 def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> AsyncEngine:
-    """Create the async engine; SQLite gets WAL, a busy timeout, foreign keys and explicit BEGINs."""
+    """Create the async engine; SQLite gets WAL, busy timeout, foreign keys, explicit BEGINs."""
     if url.startswith("sqlite"):
         _prepare_sqlite(url)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
+        engine = create_async_engine(url, echo=echo,
+                                     connect_args={"timeout": busy_timeout_ms / 1000})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -96,7 +97,7 @@ def alembic_config(url: str) -> Any:
 
 
 def migrate(url: str, revision: str = "head") -> None:
-    """Apply Alembic migrations up to REVISION (blocking; call before the loop runs or in a thread)."""
+    """Apply Alembic migrations up to REVISION (blocking: call it outside the event loop)."""
     from alembic import command
 
     if url.startswith("sqlite"):
@@ -105,7 +106,8 @@ def migrate(url: str, revision: str = "head") -> None:
     log.info("database migrated to %s", revision)
 
 
-async def open_store(url: str, *, busy_timeout_ms: int = 5000, run_migrations: bool = True) -> Store:
+async def open_store(url: str, *, busy_timeout_ms: int = 5000,
+                     run_migrations: bool = True) -> Store:
     """Migrate (in a worker thread) and return a ready Store."""
     import asyncio
 

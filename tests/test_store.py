@@ -45,7 +45,7 @@ async def test_timestamps_come_back_as_aware_utc(store: Store) -> None:
 async def test_naive_timestamps_are_refused(store: Store) -> None:
     with pytest.raises(Exception, match="naive datetime refused"):
         async with store.write() as s:
-            s.add(_learner(next_reminder_at=datetime(2026, 11, 30, 12)))  # noqa: DTZ001
+            s.add(_learner(next_reminder_at=datetime(2026, 11, 30, 12)))
     async with store.read() as s:
         assert (await s.scalars(select(m.Learner))).all() == []
 
