@@ -367,6 +367,10 @@ class Commands:
             items = []
         return Reply.of(await self.tracker.set_share(actor, items))
 
+    async def use_plan(self, actor: Actor, plan_id: str) -> Reply:
+        return Reply.of(await self.tracker.set_space_plan(actor, _nonempty(plan_id, "a plan")),
+                        title="Plan")
+
     # --- the line grammar ----------------------------------------------------------------------
 
     async def dispatch(self, actor: Actor, line: str,
@@ -692,9 +696,7 @@ async def _plan(c: Commands, a: Actor, args: list[str], _r: Any) -> Reply:
         return Reply(c.tracker.plan_list(), title="Plans")
     if args[0].lower() != "use" or len(args) != 2:
         raise InputError(f"Usage: `{USAGE['plan']}`")
-    if a.space_id is None:
-        raise InputError("Choose a plan inside a server or workspace.")
-    return Reply.of(await c.tracker.configure_space(a.platform, a.space_id, plan_id=args[1]))
+    return await c.use_plan(a, args[1])
 
 
 @_command("help", "/help [COMMAND]")

@@ -217,6 +217,12 @@ def timezones(current: str, limit: int = LIMIT) -> list[Suggestion]:
     return rank(candidates, query, limit)
 
 
+def plans(tracker: Tracker, current: str, limit: int = LIMIT) -> list[Suggestion]:
+    """Suggest the loaded plans by id and title."""
+    return rank((_Candidate(p.id, _clip(f"{p.id} — {p.title}"), (p.id, p.title))
+                 for p in tracker.plans.all()), current, limit)
+
+
 def share_parts(current: str, limit: int = LIMIT) -> list[Suggestion]:
     """Suggest what a partner may see, completing the last of comma-separated words."""
     head, _, last = current.rpartition(",")

@@ -145,25 +145,28 @@ class Tracker:
     def plan_for(self, row: m.Learner | Any) -> Plan:
         return self.plans.get(row.plan_id)
 
-    async def _space_plan(self, session: AsyncSession, actor: Actor) -> str:
-        if actor.space_id is None:
-            return self.default_plan
-        space = await session.scalar(select(m.Space).where(
-            m.Space.platform == actor.platform, m.Space.external_id == actor.space_id))
-        return space.plan_id if space and space.plan_id else self.default_plan
-
-    async def _home_space_id(self, session: AsyncSession, actor: Actor) -> int | None:
-        """Get or create the actor's space, whose fallback channel takes undeliverable DMs."""
+    async def _space(self, session: AsyncSession, actor: Actor,
+                     create: bool = False) -> m.Space | None:
+        """Find (or create) the actor's server/workspace; None in a DM."""
         if actor.space_id is None:
             return None
         space = await session.scalar(select(m.Space).where(
             m.Space.platform == actor.platform, m.Space.external_id == actor.space_id))
-        if space is None:
+        if space is None and create:
             space = m.Space(platform=actor.platform, external_id=actor.space_id,
                             created_at=self.now())
             session.add(space)
             await session.flush()
-        return space.id
+        return space
+
+    async def _space_plan(self, session: AsyncSession, actor: Actor) -> str:
+        space = await self._space(session, actor)
+        return space.plan_id if space and space.plan_id else self.default_plan
+
+    async def _home_space_id(self, session: AsyncSession, actor: Actor) -> int | None:
+        """Get or create the actor's space, whose fallback channel takes undeliverable DMs."""
+        space = await self._space(session, actor, create=True)
+        return space.id if space else None
 
     async def _finish(self, session: AsyncSession, row: m.Learner, changes: ChangeSet,
                       description: str, message: str, **data: Any) -> Outcome:
@@ -277,27 +280,18 @@ class Tracker:
         async with self.store.read() as session:
             return await self._learner(session, actor, lock=False)
 
-    async def configure_space(self, platform: str, space_id: str, *,
-                              plan_id: str | None = None,
-                              fallback_channel_id: str | None = None) -> Outcome:
-        """Choose the plan new learners of a server/workspace get, and its fallback channel."""
-        if plan_id is None and fallback_channel_id is None:
-            raise InputError("Name a plan or a fallback channel to set.")
-        plan = self.plans.get(plan_id) if plan_id is not None else None
+    async def set_space_plan(self, actor: Actor, plan_id: str) -> Outcome:
+        """Choose the plan that new learners of the actor's server/workspace get."""
+        if actor.space_id is None:
+            raise InputError("A plan is chosen for a server or workspace: run this there, "
+                             "not in a direct message.")
+        plan = self.plans.get(plan_id)
         async with self.store.write() as session:
-            space = await session.scalar(select(m.Space).where(
-                m.Space.platform == platform, m.Space.external_id == space_id))
-            if space is None:
-                space = m.Space(platform=platform, external_id=space_id, created_at=self.now())
-                session.add(space)
-            parts = []
-            if plan is not None:
-                space.plan_id = plan.id
-                parts.append(f"new learners here follow {plan.title} (`{plan.id}`)")
-            if fallback_channel_id is not None:
-                space.fallback_channel_id = fallback_channel_id
-                parts.append("reminders that cannot reach a learner by DM come to this channel")
-            return Outcome("Saved: " + "; ".join(parts) + ".")
+            space = await self._space(session, actor, create=True)
+            assert space is not None
+            space.plan_id = plan.id
+        return Outcome(f"New learners here will follow {plan.title} (`{plan.id}`); learners "
+                       "already started keep theirs (`/settings plan=ID` switches one).")
 
     def plan_list(self) -> str:
         return "\n".join(f"`{p.id}` — {p.title}" for p in self.plans.all())
@@ -812,12 +806,8 @@ class Tracker:
             raise InputError("A fallback channel belongs to a server: run this in a server "
                              "channel, not in a direct message.")
         async with self.store.write() as session:
-            space = await session.scalar(select(m.Space).where(
-                m.Space.platform == actor.platform, m.Space.external_id == actor.space_id))
-            if space is None:
-                space = m.Space(platform=actor.platform, external_id=actor.space_id,
-                                created_at=self.now())
-                session.add(space)
+            space = await self._space(session, actor, create=True)
+            assert space is not None
             space.fallback_channel_id = channel_id
         if channel_id is None:
             return Outcome("No fallback channel any more: undeliverable reminders are recorded "

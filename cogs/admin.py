@@ -11,7 +11,8 @@ from discord.ext import commands
 
 from bot.commands import Reply
 from bot.errors import InputError
-from cogs._replies import actor_of, defer, respond, show
+from bot import suggestions
+from cogs._replies import actor_of, choices, defer, respond, show
 
 if TYPE_CHECKING:
     from bot.discord_front import PacerBot
@@ -71,6 +72,18 @@ class Admin(commands.GroupCog, group_name="pacer",
             return Reply.of(await reply, title="Fallback channel")
 
         await respond(interaction, as_reply())
+
+
+    @app_commands.command(name="plan", description="Choose the plan new learners here follow")
+    @app_commands.describe(plan="The plan id")
+    async def plan(self, interaction: discord.Interaction,
+                   plan: app_commands.Range[str, 1, 64]) -> None:
+        await respond(interaction, self.bot.core.commands.use_plan(actor_of(interaction), plan))
+
+    @plan.autocomplete("plan")
+    async def _plans(self, interaction: discord.Interaction,
+                     current: str) -> list[app_commands.Choice[str]]:
+        return choices(suggestions.plans(self.bot.core.tracker, current))
 
 
 async def setup(bot: PacerBot) -> None:

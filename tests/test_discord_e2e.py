@@ -301,8 +301,9 @@ VALID = [
     Case("pacer sync", lambda c: {"scope": "global" if c.dm else "guild"}, "Synced",
          as_owner=True),
 ]
-GUILD_ONLY = {"pacer channel"}
-VALID_GUILD_ONLY = [Case("pacer channel", None, "will be posted in")]
+GUILD_ONLY = {"pacer channel", "pacer plan"}
+VALID_GUILD_ONLY = [Case("pacer channel", None, "will be posted in"),
+                    Case("pacer plan", {"plan": "vllm"}, "New learners here will follow vLLM")]
 
 
 def _case_id(case: Case) -> str:
@@ -430,6 +431,8 @@ BAD = [
         "a tracker may be at most 512 KiB"),
     Bad("forget-me", None, "Pacer stores nothing about you", onboard=False),
     Bad("pacer channel", None, "A fallback channel belongs to a server", dm=True),
+    Bad("pacer plan", {"plan": "vllm"}, "A plan is chosen for a server", dm=True),
+    Bad("pacer plan", {"plan": "nosuch"}, "vllm"),
     Bad("pacer sync", {"scope": "guild"}, "Only the owner of this Pacer bot"),
 ]
 
