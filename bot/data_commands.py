@@ -77,7 +77,7 @@ class DataCommands:
     async def snapshot(self, actor: Actor) -> tuple[LearnerData, Plan, date]:
         """Load the learner's tracker without consuming their notices."""
         async with self.tracker.store.read() as session:
-            row = await self.tracker._learner(session, actor)
+            row = await self.tracker.learner_row(session, actor)
             data = await load_one(session, row.id)
             return data, self.tracker.plan_for(row), self.tracker.today_for(row)
 

@@ -1024,7 +1024,7 @@ async def _execute(tracker: Tracker, session: AsyncSession, cs: ChangeSet, row: 
     settings = {c.key[0]: c.value for c in changes if c.kind == "setting"}
     if settings:
         cs.set(row, **settings, updated_at=now)
-        tracker._reschedule(row, cs)
+        tracker.reschedule(row, cs)
     for c in changes:
         k = c.kind
         if k == "done":
@@ -1098,7 +1098,7 @@ async def prepare_import(tracker: Tracker, actor: Actor, data: bytes,
     """Check and read an uploaded tracker for ACTOR without writing anything."""
     text = decode_upload(data, filename)
     async with tracker.store.read() as session:
-        row = await tracker._learner(session, actor)
+        row = await tracker.learner_row(session, actor)
         snapshot = await load_one(session, row.id)
         plan = tracker.plan_for(row)
         today = tracker.today_for(row)
@@ -1108,7 +1108,7 @@ async def prepare_import(tracker: Tracker, actor: Actor, data: bytes,
 async def apply_import(tracker: Tracker, actor: Actor, import_plan: ImportPlan) -> Outcome:
     """Apply an import in one transaction, recorded as one change that /undo reverts."""
     async with tracker.store.write() as session:
-        row = await tracker._learner(session, actor)
+        row = await tracker.learner_row(session, actor)
         if row.plan_id != import_plan.plan_id:
             raise StateError("Your plan changed since the preview; import the file again.")
         plan = tracker.plan_for(row)
@@ -1122,7 +1122,7 @@ async def apply_import(tracker: Tracker, actor: Actor, import_plan: ImportPlan) 
         cs = ChangeSet(session)
         await _execute(tracker, session, cs, row, changes, today)
         n = len(changes)
-        return await tracker._finish(
+        return await tracker.finish_change(
             session, row, cs, f"import {import_plan.filename[:200]} ({n} changes)",
             f"📥 Imported {n} change{'s' if n != 1 else ''} from "
             f"{quote_input(import_plan.filename, 60)}. `/undo` reverts the whole import.",

@@ -423,7 +423,7 @@ _LEGACY_AREAS = ("US/", "Canada/", "Brazil/", "Mexico/", "Chile/", "Etc/", "Syst
 
 
 @functools.cache
-def _zones() -> tuple[str, ...]:
+def known_timezones() -> tuple[str, ...]:
     """List the selectable IANA zone names (without the host's ``localtime``)."""
     names = zoneinfo.available_timezones() - {"localtime", "Factory"}
     return tuple(sorted(n for n in names if not n.startswith(("posix/", "right/"))))
@@ -431,7 +431,7 @@ def _zones() -> tuple[str, ...]:
 
 @functools.cache
 def _zones_by_casefold() -> dict[str, str]:
-    return {name.casefold(): name for name in _zones()}
+    return {name.casefold(): name for name in known_timezones()}
 
 
 def parse_timezone(text: str) -> str:
@@ -454,7 +454,7 @@ def parse_timezone(text: str) -> str:
     exact = _zones_by_casefold().get(key)
     if exact is not None:
         return exact
-    tails = [z for z in _zones() if z.casefold().endswith("/" + key)]
+    tails = [z for z in known_timezones() if z.casefold().endswith("/" + key)]
     preferred = [z for z in tails if not z.startswith(_LEGACY_AREAS)]
     candidates = preferred or tails
     if len(candidates) > 1 and len({z.split("/", 1)[0] for z in candidates}) == 1:
@@ -467,7 +467,7 @@ def parse_timezone(text: str) -> str:
     if len(candidates) > 1:
         listed = ", ".join(candidates[:5])
         raise InputError(f"{shown} could be several zones: {listed}. Give the full name.")
-    cities = {z.rsplit("/", 1)[-1].casefold(): z for z in _zones()}
+    cities = {z.rsplit("/", 1)[-1].casefold(): z for z in known_timezones()}
     pool = list(_zones_by_casefold()) + list(cities)
     close = difflib.get_close_matches(key, pool, n=8, cutoff=0.6)
     suggestions: list[str] = []

@@ -210,7 +210,7 @@ def timezones(current: str, limit: int = LIMIT) -> list[Suggestion]:
     query = "_".join(current.split())
     if not query:
         return [Suggestion(z, z) for z in POPULAR_ZONES[:limit]]
-    zones: Sequence[str] = parsing._zones()  # the same list parse_timezone accepts
+    zones: Sequence[str] = parsing.known_timezones()  # the same list parse_timezone accepts
     candidates = (_Candidate(z, z.replace("_", " "), (z, z.rsplit("/", 1)[-1]),
                              group=int(z.startswith(("Etc/", "US/", "SystemV/"))))
                   for z in zones)

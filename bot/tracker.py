@@ -122,7 +122,7 @@ class Tracker:
     def today_for(self, row: m.Learner | Any) -> date:
         return study_date(self.now(), row.timezone, row.day_start_hour)
 
-    async def _learner(self, session: AsyncSession, actor: Actor,
+    async def learner_row(self, session: AsyncSession, actor: Actor,
                        lock: bool = True) -> m.Learner:
         # Writes lock the learner row so that read-then-write rules (a day's 24 h, free mock
         # slots) hold under concurrency on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
@@ -168,7 +168,7 @@ class Tracker:
         space = await self._space(session, actor, create=True)
         return space.id if space else None
 
-    async def _finish(self, session: AsyncSession, row: m.Learner, changes: ChangeSet,
+    async def finish_change(self, session: AsyncSession, row: m.Learner, changes: ChangeSet,
                       description: str, message: str, **data: Any) -> Outcome:
         """Detect milestones, write the undo entry and collect pending notices."""
         plan = self.plan_for(row)
@@ -200,7 +200,7 @@ class Tracker:
             await session.delete(r)
         return [r.text for r in rows]
 
-    def _reschedule(self, row: m.Learner, changes: ChangeSet | None = None) -> None:
+    def reschedule(self, row: m.Learner, changes: ChangeSet | None = None) -> None:
         now = self.now()
         values = {
             "next_reminder_at": schedule_next_reminder(row, now),
@@ -242,7 +242,7 @@ class Tracker:
                 digest_weekday=6, digest_minute=18 * 60, digest_every_weeks=1,
                 public_posts=self.public_by_default, created_at=now, updated_at=now,
             )
-            self._reschedule(row)
+            self.reschedule(row)
             session.add(row)
             await session.flush()
             reminder = ("off" if row.reminder_minute is None
@@ -262,7 +262,7 @@ class Tracker:
         if not changes:
             raise InputError("Name at least one setting to change; see /settings show.")
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             if "plan_id" in changes:
                 self.plans.get(changes["plan_id"])  # raises with the known ids
             start = changes.get("start_date", row.start_date)
@@ -271,14 +271,14 @@ class Tracker:
                 _check_start_target(start, target, self.today_for(row), new_start=False)
             cs = ChangeSet(session)
             cs.set(row, **changes, updated_at=self.now())
-            self._reschedule(row, cs)
+            self.reschedule(row, cs)
             names = ", ".join(sorted(changes))
-            return await self._finish(session, row, cs, f"settings: {names}",
+            return await self.finish_change(session, row, cs, f"settings: {names}",
                                       f"Updated {names}.")
 
     async def settings(self, actor: Actor) -> m.Learner:
         async with self.store.read() as session:
-            return await self._learner(session, actor, lock=False)
+            return await self.learner_row(session, actor, lock=False)
 
     async def set_space_plan(self, actor: Actor, plan_id: str) -> Outcome:
         """Choose the plan that new learners of the actor's server/workspace get."""
@@ -304,7 +304,7 @@ class Tracker:
         if minutes <= 0 or minutes > MAX_DAY_MINUTES:
             raise InputError("A log entry must be more than 0 and at most 24 hours.")
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             today = self.today_for(row)
             day = when(today) if callable(when) else (when or today)
             if day > today:
@@ -333,7 +333,7 @@ class Tracker:
             msg = (f"Logged {progress.fmt_hours(minutes)} on {day.isoformat()}"
                    + (f" ({topic})" if topic else "")
                    + f". That day: {progress.fmt_hours(total)}" + (f", {state}." if state else "."))
-            return await self._finish(session, row, cs, f"log {minutes}m on {day}", msg,
+            return await self.finish_change(session, row, cs, f"log {minutes}m on {day}", msg,
                                       day=day, day_minutes=total, minutes=minutes)
 
     # --- checklist -----------------------------------------------------------------------
@@ -341,7 +341,7 @@ class Tracker:
     async def mark_done(self, actor: Actor, item_text: str, when: date | None = None) -> Outcome:
         """Tick a checklist item of the plan."""
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             plan = self.plan_for(row)
             item = plan.find_item(item_text)
             today = self.today_for(row)
@@ -360,7 +360,7 @@ class Tracker:
             count = await session.scalar(select(func.count()).select_from(m.ItemDone).where(
                 m.ItemDone.learner_id == row.id))
             total = len(plan.items)
-            return await self._finish(
+            return await self.finish_change(
                 session, row, cs, f"done {item.id}",
                 f"✅ {_item_label(item)} done. {count}/{total} items of the plan complete.",
                 item_id=item.id)
@@ -368,7 +368,7 @@ class Tracker:
     async def mark_undone(self, actor: Actor, item_text: str) -> Outcome:
         """Untick a checklist item."""
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             item = self.plan_for(row).find_item(item_text)
             done = await session.scalar(select(m.ItemDone).where(
                 m.ItemDone.learner_id == row.id, m.ItemDone.item_id == item.id))
@@ -377,13 +377,13 @@ class Tracker:
                                  "nothing to untick.")
             cs = ChangeSet(session)
             await cs.delete(done)
-            return await self._finish(session, row, cs, f"undone {item.id}",
+            return await self.finish_change(session, row, cs, f"undone {item.id}",
                                       f"↩️ {_item_label(item)} is open again.", item_id=item.id)
 
     async def undo(self, actor: Actor) -> Outcome:
         """Revert the learner's last change of any kind."""
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             entry = await session.scalar(select(m.UndoEntry).where(
                 m.UndoEntry.learner_id == row.id).order_by(m.UndoEntry.id.desc()).limit(1))
             if entry is None:
@@ -423,7 +423,7 @@ class Tracker:
                            parse: Callable[[int], int]) -> Outcome:
         """Record a scored thing of the plan; PARSE turns the raw text into a value for its max."""
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             score = self.plan_for(row).find_score(score_text)
             value = parse(score.max)
             cs = ChangeSet(session)
@@ -432,7 +432,7 @@ class Tracker:
                                      {"value": value, "recorded_on": self.today_for(row)})
             await self._auto_tick(session, cs, row, score.completes_item)
             was = f" (was {old['value']}/{score.max})" if old else ""
-            return await self._finish(session, row, cs, f"score {score.id}",
+            return await self.finish_change(session, row, cs, f"score {score.id}",
                                       f"📝 {score.title}: {value}/{score.max}{was}.",
                                       score_id=score.id, value=value)
 
@@ -441,7 +441,7 @@ class Tracker:
                           slot: int | None = None) -> Outcome:
         """Record a mock interview in the next free slot (or SLOT, replacing it)."""
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             plan = self.plan_for(row)
             score = parse_score(plan.mock_max)
             today = self.today_for(row)
@@ -464,7 +464,7 @@ class Tracker:
             await self._upsert(session, cs, m.MockInterview,
                                {"learner_id": row.id, "slot": slot},
                                {"score": score, "held_on": day, "feedback": feedback})
-            return await self._finish(
+            return await self.finish_change(
                 session, row, cs, f"mock {slot}",
                 f"🎤 Mock interview {slot} on {day.isoformat()}: {score}/{plan.mock_max}.",
                 slot=slot, score=score)
@@ -473,7 +473,7 @@ class Tracker:
                          week: int | None = None) -> Outcome:
         """Rate a skill of the self-assessment matrix for a plan week (the current one)."""
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             plan = self.plan_for(row)
             skill = plan.find_skill(skill_text)
             lo, hi = plan.skill_scale
@@ -487,7 +487,7 @@ class Tracker:
             await self._upsert(session, cs, m.SkillRating,
                                {"learner_id": row.id, "skill_id": skill.id, "week": week},
                                {"value": value})
-            return await self._finish(
+            return await self.finish_change(
                 session, row, cs, f"rate {skill.id} week {week}",
                 f"📈 {skill.title}: {value}/{hi} for week {week} (target {skill.target}).",
                 skill_id=skill.id, week=week, value=value)
@@ -496,7 +496,7 @@ class Tracker:
                         confidence_only: bool = False) -> Outcome:
         """Set a free field of the plan (confidence scale, status choice, text, percent)."""
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             plan = self.plan_for(row)
             fld = plan.find_confidence(field_text) if confidence_only else plan.find_field(
                 field_text)
@@ -504,14 +504,14 @@ class Tracker:
             cs = ChangeSet(session)
             await self._upsert(session, cs, m.FieldValue,
                                {"learner_id": row.id, "field_id": fld.id}, {"value": value})
-            return await self._finish(session, row, cs, f"set {fld.id}",
+            return await self.finish_change(session, row, cs, f"set {fld.id}",
                                       f"{fld.title}: {value}.", field_id=fld.id, value=value)
 
     async def bump_counter(self, actor: Actor, counter_text: str, op: str,
                            amount: int) -> Outcome:
         """Add to, subtract from or set a counter of the plan."""
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             counter = self.plan_for(row).find_counter(counter_text)
             current = await session.scalar(select(m.CounterValue).where(
                 m.CounterValue.learner_id == row.id, m.CounterValue.counter_id == counter.id))
@@ -528,7 +528,7 @@ class Tracker:
             if counter.goal is not None and after >= counter.goal:
                 await self._auto_tick(session, cs, row, counter.completes_item)
             of = f"/{counter.max}" if counter.max is not None else f" (target {counter.target}+)"
-            return await self._finish(session, row, cs, f"count {counter.id}",
+            return await self.finish_change(session, row, cs, f"count {counter.id}",
                                       f"🔢 {counter.title}: {after}{of}.",
                                       counter_id=counter.id, value=after)
 
@@ -540,7 +540,7 @@ class Tracker:
         if kind not in ("insight", "challenge", "question"):
             raise InputError("A note is an insight, a challenge or a question.")
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             plan = self.plan_for(row)
             if kind == "insight":
                 if week is None:
@@ -557,27 +557,27 @@ class Tracker:
                                        solution=solution, learning=learning,
                                        created_at=self.now()))
             where = f" for week {week}" if kind == "insight" else ""
-            return await self._finish(session, row, cs, f"{kind} #{note.id}",
+            return await self.finish_change(session, row, cs, f"{kind} #{note.id}",
                                       f"🗒️ {kind.capitalize()} #{note.id} saved{where}.",
                                       note_id=note.id)
 
     async def remove_note(self, actor: Actor, note_id: int) -> Outcome:
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             note = await session.scalar(select(m.Note).where(
                 m.Note.learner_id == row.id, m.Note.id == note_id))
             if note is None:
                 raise NotFoundError(f"You have no note #{note_id}; /notes lists yours.")
             cs = ChangeSet(session)
             await cs.delete(note)
-            return await self._finish(session, row, cs, f"remove note #{note_id}",
+            return await self.finish_change(session, row, cs, f"remove note #{note_id}",
                                       f"Removed note #{note_id}.")
 
     # --- deadlines ---------------------------------------------------------------------------
 
     async def add_deadline(self, actor: Actor, title: str, due: date) -> Outcome:
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             today = self.today_for(row)
             if due < today:
                 raise InputError(f"{due.isoformat()} has passed (your today is "
@@ -593,13 +593,13 @@ class Tracker:
             dl = await cs.add(m.Deadline(learner_id=row.id, title=title, due_date=due,
                                          created_at=self.now()))
             days = (due - today).days
-            return await self._finish(session, row, cs, f"deadline {title}",
+            return await self.finish_change(session, row, cs, f"deadline {title}",
                                       f"📅 Deadline #{dl.id} {title!r} on {due.isoformat()} "
                                       f"({days} days from today).", deadline_id=dl.id)
 
     async def remove_deadline(self, actor: Actor, ref: str) -> Outcome:
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             rows = (await session.scalars(select(m.Deadline).where(
                 m.Deadline.learner_id == row.id))).all()
             ref_clean = ref.strip().lstrip("#")
@@ -610,7 +610,7 @@ class Tracker:
                                     "/deadline list shows them.")
             cs = ChangeSet(session)
             await cs.delete(match[0])
-            return await self._finish(session, row, cs, f"remove deadline {match[0].title}",
+            return await self.finish_change(session, row, cs, f"remove deadline {match[0].title}",
                                       f"Removed deadline {match[0].title!r}.")
 
     # --- pause ---------------------------------------------------------------------------------
@@ -618,7 +618,7 @@ class Tracker:
     async def pause(self, actor: Actor, until: date) -> Outcome:
         """Silence pings and freeze the streak from today through UNTIL."""
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             today = self.today_for(row)
             if until < today:
                 raise InputError(f"{until.isoformat()} has passed; pause until today or later.")
@@ -630,13 +630,13 @@ class Tracker:
                 cs.set(current, end_date=until)
             else:
                 await cs.add(m.Pause(learner_id=row.id, start_date=today, end_date=until))
-            return await self._finish(session, row, cs, f"pause until {until}",
+            return await self.finish_change(session, row, cs, f"pause until {until}",
                                       f"⏸️ Paused through {until.isoformat()}: no reminders, "
                                       "and your streak is frozen. /resume ends it early.")
 
     async def resume(self, actor: Actor) -> Outcome:
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             today = self.today_for(row)
             current = await self._current_pause(session, row.id, today)
             if current is None:
@@ -646,13 +646,13 @@ class Tracker:
                 await cs.delete(current)
             else:
                 cs.set(current, end_date=today - timedelta(days=1))
-            return await self._finish(session, row, cs, "resume",
+            return await self.finish_change(session, row, cs, "resume",
                                       "▶️ Resumed: reminders are back on.")
 
     async def snooze(self, actor: Actor, until: datetime | None) -> Outcome:
         """Hold reminders due before UNTIL and remind once then (None cancels a snooze)."""
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             now = self.now()
             if until is None:
                 if row.snoozed_until is None:
@@ -686,7 +686,7 @@ class Tracker:
             raise InputError("You cannot be your own accountability partner; invite someone "
                              "else.")
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             active = await self._active_partnership(session, row.id)
             if active is not None:
                 raise StateError(f"You already have a partner ({active.status}): "
@@ -696,7 +696,7 @@ class Tracker:
                 learner_id=row.id, partner_platform=partner.platform,
                 partner_external_id=partner.external_id, partner_name=partner.display_name[:100],
                 status="invited", share=list(DEFAULT_SHARE), created_at=self.now()))
-            return await self._finish(
+            return await self.finish_change(
                 session, row, cs, "invite partner",
                 f"🤝 Invited {partner.display_name} as your accountability partner. They accept "
                 "with /partner accept. They will see: " + ", ".join(DEFAULT_SHARE) + ".")
@@ -765,14 +765,14 @@ class Tracker:
             if key not in chosen:
                 chosen.append(key)
         async with self.store.write() as session:
-            row = await self._learner(session, actor)
+            row = await self.learner_row(session, actor)
             ship = await self._active_partnership(session, row.id)
             if ship is None:
                 raise StateError("You have no partner; invite one with /partner invite.")
             cs = ChangeSet(session)
             cs.set(ship, share=chosen)
             shown = ", ".join(chosen) if chosen else "nothing"
-            return await self._finish(session, row, cs, "partner share",
+            return await self.finish_change(session, row, cs, "partner share",
                                       f"Your partner now sees: {shown}.")
 
     async def _active_partnership(self, session: AsyncSession,
@@ -786,7 +786,7 @@ class Tracker:
     async def snapshot(self, actor: Actor) -> tuple[LearnerData, Plan, date]:
         """Load the learner's whole tracker with its plan and study day."""
         async with self.store.read() as session:
-            row = await self._learner(session, actor, lock=False)
+            row = await self.learner_row(session, actor, lock=False)
             data = await load_one(session, row.id)
             pending = await session.scalar(select(func.count()).select_from(m.Notice).where(
                 m.Notice.learner_id == row.id))

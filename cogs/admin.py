@@ -1,4 +1,4 @@
-"""Administration: /pacer sync (the bot's owner) and /pacer channel (server managers)."""
+"""Administration: /pacer sync (the bot's owner), /pacer channel and /pacer plan (managers)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import suggestions
 from bot.commands import Reply
 from bot.errors import InputError
-from bot import suggestions
 from cogs._replies import actor_of, choices, defer, respond, show
 
 if TYPE_CHECKING:
