@@ -152,8 +152,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"pacer: configuration error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings, secrets)
     command = args.command or "run"
+    # In the console the terminal is the conversation: only warnings go to stderr there.
+    interactive = command == "console" or (command == "run" and not settings.discord_token())
+    setup_logging(settings, secrets, stderr_level=logging.WARNING if interactive else None)
     try:
         if command == "migrate":
             return _migrate(settings)

@@ -67,12 +67,16 @@ class _RedactSecrets(logging.Filter):
         return True
 
 
-def setup_logging(settings: Settings, secrets: list[str] | None = None) -> None:
+def setup_logging(settings: Settings, secrets: list[str] | None = None,
+                  stderr_level: int | None = None) -> None:
     """Configure logging once: stderr, an optional rotating file, discord.http at WARNING."""
     root = logging.getLogger()
     root.setLevel(settings.log_level.upper())
     fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    stderr = logging.StreamHandler()
+    if stderr_level is not None:
+        stderr.setLevel(stderr_level)
+    handlers: list[logging.Handler] = [stderr]
     if settings.log_file:
         Path(settings.log_file).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.handlers.RotatingFileHandler(

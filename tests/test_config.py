@@ -81,3 +81,26 @@ def test_secrets_are_redacted_from_logs(caplog: pytest.LogCaptureFixture) -> Non
         caplog.handler.removeFilter(handler_filter)
     assert "super-secret-token-value" not in caplog.text
     assert "[redacted]" in caplog.text
+
+
+def test_the_token_never_reaches_the_log_even_at_debug(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.secret.token-value-for-the-log-test"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'log_level = "DEBUG"\nlog_file = "pacer.log"\n[discord]\n'
+        'rest_base_url = "http://127.0.0.1:9/api/v10"\ngateway_url = "ws://127.0.0.1:9/"\n',
+        encoding="utf-8")
+    env = {**os.environ, "DISCORD_TOKEN": token, "PACER_CONFIG": str(config),
+           "PACER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/p.db"}
+    result = subprocess.run([sys.executable, "-m", "bot", "sync", "--guild", "1"], env=env,
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert result.returncode != 0  # nothing listens on port 9
+    logged = result.stdout + result.stderr + (tmp_path / "pacer.log").read_text("utf-8")
+    assert "127.0.0.1:9" in logged or "Cannot connect" in logged or "refused" in logged, logged
+    assert token not in logged
+    assert token.split(".")[-1] not in logged
