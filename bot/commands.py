@@ -17,7 +17,6 @@ from typing import Any
 from bot import parsing
 from bot.errors import InputError, PacerError
 from bot.rendering import (
-    current_week,
     render_deadlines,
     render_next,
     render_notes,
@@ -28,6 +27,7 @@ from bot.rendering import (
     render_week,
 )
 from bot.snapshot import LearnerProfile
+from bot.timing import plan_week
 from bot.tracker import Actor, Celebration, Onboarding, Outcome, Tracker
 
 log = logging.getLogger(__name__)
@@ -195,11 +195,14 @@ class Commands:
     async def settings_set(self, actor: Actor, changes: dict[str, str]) -> Reply:
         row = await self.tracker.settings(actor)
         today = self.tracker.today_for(row)
-        values = {}
+        values, names = {}, []
         for name, raw in changes.items():
             setting = setting_named(name)
             values[setting.column] = setting.parse(raw, today)
-        return Reply.of(await self.tracker.update_settings(actor, **values), title="Settings")
+            names.append(next(k for k, v in SETTINGS.items() if v is setting))
+        reply = Reply.of(await self.tracker.update_settings(actor, **values), title="Settings")
+        reply.text = f"Updated {', '.join(names)}. `/settings` shows them all."
+        return reply
 
     # --- time and checklist ---------------------------------------------------------------------
 
@@ -322,7 +325,11 @@ class Commands:
 
     async def week(self, actor: Actor, week: str | None = None) -> Reply:
         data, plan, today = await self.tracker.snapshot(actor)
-        n = _week_number(week) if week else current_week(data, plan, today)
+        this_week = max(1, plan_week(data.profile.start_date, today))
+        n = _week_number(week) if week else this_week
+        last = max(plan.weeks, data.profile.commitment_weeks, this_week)
+        if not 1 <= n <= last:
+            raise InputError(f"Your plan has weeks 1 to {last}; week {n} is outside them.")
         return Reply(render_week(data, plan, n), title=f"Week {n} time log",
                      notices=data.notices)
 

@@ -7,7 +7,7 @@ from datetime import date
 from bot import progress as p
 from bot.plan import Plan
 from bot.snapshot import LearnerData, LearnerProfile
-from bot.timing import plan_week, week_dates
+from bot.timing import week_dates
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -174,7 +174,3 @@ def render_today_line(data: LearnerData, today: date) -> str:
     minutes = data.minutes_by_day().get(today, 0)
     return (f"Today: {p.fmt_hours(minutes)} of {p.fmt_hours(data.profile.commitment_minutes)}")
 
-
-def current_week(data: LearnerData, plan: Plan, today: date) -> int:
-    """Return the plan week of TODAY, clamped to the plan's weeks."""
-    return min(max(1, plan_week(data.profile.start_date, today)), plan.weeks)

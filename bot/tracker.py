@@ -406,6 +406,12 @@ class Tracker:
             await cs.add(m.ItemDone(learner_id=row.id, item_id=item_id,
                                     study_date=self.today_for(row), done_at=self.now()))
 
+    def _plan_week_or_current(self, row: m.Learner, plan: Plan, week: int | None) -> int:
+        """Return WEEK, or today's plan week clamped to the plan's weeks (matrix, insights)."""
+        if week is not None:
+            return week
+        return min(max(plan_week(row.start_date, self.today_for(row)), 1), plan.weeks)
+
     async def _upsert(self, session: AsyncSession, cs: ChangeSet, model: type,
                       where: dict[str, Any], values: dict[str, Any]) -> Any:
         stmt = select(model)
@@ -479,8 +485,7 @@ class Tracker:
             lo, hi = plan.skill_scale
             if not lo <= value <= hi:
                 raise InputError(f"A rating is {lo} to {hi}; {value} is outside that.")
-            if week is None:
-                week = min(max(plan_week(row.start_date, self.today_for(row)), 1), plan.weeks)
+            week = self._plan_week_or_current(row, plan, week)
             if not 1 <= week <= plan.weeks:
                 raise InputError(f"The week must be 1 to {plan.weeks}.")
             cs = ChangeSet(session)
@@ -543,8 +548,7 @@ class Tracker:
             row = await self.learner_row(session, actor)
             plan = self.plan_for(row)
             if kind == "insight":
-                if week is None:
-                    week = min(max(plan_week(row.start_date, self.today_for(row)), 1), plan.weeks)
+                week = self._plan_week_or_current(row, plan, week)
                 if not 1 <= week <= plan.weeks:
                     raise InputError(f"The week must be 1 to {plan.weeks}.")
             count = await session.scalar(select(func.count()).select_from(m.Note).where(

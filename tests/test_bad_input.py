@@ -126,6 +126,8 @@ CASES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("/frobnicate", ("Unknown command",)),
         ("/start Europe/Berlin", ("already set up",)),
         ("/week 0x", ("not a week",)),
+        ("/week 99", ("weeks 1 to 6", "week 99")),
+        ("/week 0", ("week",)),
         ("/pause until 2020-01-01", ("in the past",)),
         ("/resume", ("not paused",)),
         ("/notes remove 999", ("no note",)),

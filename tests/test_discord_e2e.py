@@ -289,7 +289,7 @@ VALID = [
     Case("partner end", None, "partnership has ended", prep=_invited),
     Case("partner share", {"parts": "hours,streak"}, "now sees: hours, streak", prep=_invited),
     Case("settings show", None, "Europe/Berlin"),
-    Case("settings set", {"name": "reminder", "value": "20:30"}, "Updated reminder_minute"),
+    Case("settings set", {"name": "reminder", "value": "20:30"}, "Updated reminder."),
     Case("pause", {"until": "2026-12-05"}, "Paused through 2026-12-05"),
     Case("resume", None, "Resumed", prep=_paused),
     Case("snooze", {"until": "1h"}, "Snoozed until 14:00 (Europe/Berlin)"),
