@@ -8,10 +8,13 @@ own by default, a REST proxy or the test stand-in otherwise).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import logging
 import pkgutil
 import re
+import signal
 import uuid
 from typing import Any
 
@@ -241,11 +244,25 @@ def create_bot(core: Core, settings: Settings | None = None, **options: Any) -> 
     return PacerBot(core, settings, **options)
 
 
+def _close_on_signals(bot: PacerBot) -> None:
+    """Close the bot on SIGTERM/SIGINT: stop claiming, finish in-flight sends, disconnect."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows/threads
+            loop.add_signal_handler(sig, lambda s=sig: _closing(bot, s))
+
+
+def _closing(bot: PacerBot, sig: signal.Signals) -> None:
+    log.info("received %s: shutting down", sig.name)
+    bot.loop.create_task(bot.close())
+
+
 async def run_discord(settings: Settings, token: str) -> int:
     """Connect to Discord with TOKEN and serve until stopped; return the exit status."""
     core = await build_core(settings)
     try:
         bot = create_bot(core, settings, start_scheduler=True)
+        _close_on_signals(bot)
         async with bot:
             await bot.start(token)
     except discord.LoginFailure:

@@ -154,6 +154,32 @@ async def test_python_m_bot_sync_and_invite(tmp_path: Path, sqlite_template: Pat
     assert query["permissions"] == [str(INVITE_PERMISSIONS.value)]
 
 
+async def test_sigterm_stops_the_running_bot_cleanly(tmp_path: Path,
+                                                    sqlite_template: Path) -> None:
+    import signal
+
+    async with DiscordStandin() as s:
+        env = _cli_env(tmp_path, s, copy_database(sqlite_template, tmp_path))
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            await s.wait_until_connected(timeout=30)
+            handle = await s.send_command("start", {"timezone": "Asia/Kolkata"})
+            assert "Welcome aboard" in (await collect(handle)).text
+            proc.send_signal(signal.SIGTERM)
+            _out, err = await asyncio.wait_for(proc.communicate(), 30)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+        s.assert_clean()
+    log = err.decode()
+    assert proc.returncode == 0, log
+    assert "received SIGTERM: shutting down" in log
+    assert "dispatcher stopped" in log
+    assert s.token not in log
+
+
 async def test_invite_with_client_id_asks_nothing() -> None:
     url = await invite_from_cli(Settings(), None, client_id=42)
     # View Channel, Send Messages, Embed Links, Attach Files, Read Message History,
