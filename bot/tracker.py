@@ -509,8 +509,10 @@ class Tracker:
             cs = ChangeSet(session)
             await self._upsert(session, cs, m.FieldValue,
                                {"learner_id": row.id, "field_id": fld.id}, {"value": value})
+            unit = "%" if fld.kind == "percent" else ""
             return await self.finish_change(session, row, cs, f"set {fld.id}",
-                                      f"{fld.title}: {value}.", field_id=fld.id, value=value)
+                                            f"{fld.title}: {value}{unit}.",
+                                            field_id=fld.id, value=value)
 
     async def bump_counter(self, actor: Actor, counter_text: str, op: str,
                            amount: int) -> Outcome:

@@ -330,3 +330,8 @@ async def test_new_learners_follow_the_configured_public_default(
     tracker = Tracker(store, plans, clock, public_by_default=False)
     await tracker.start(alice, Onboarding(timezone="Europe/Berlin"))
     assert (await tracker.settings(alice)).public_posts is False
+
+
+async def test_set_field_shows_percentages_as_percent(commands: Commands, alice: Actor) -> None:
+    _, text = await run(commands, alice, "/start Europe/Berlin", "/set p1-performance 85")
+    assert text == "Project 1 Performance vs vLLM: 85%."
