@@ -94,13 +94,9 @@ def rank(candidates: Iterable[_Candidate], current: str, limit: int = LIMIT) -> 
     return out
 
 
-async def _learner(tracker: Tracker, actor: Actor) -> m.Learner | None:
-    return await tracker.find_learner(actor)
-
-
 async def plan_of(tracker: Tracker, actor: Actor) -> Plan:
     """Return the learner's plan, or the default plan before /start."""
-    row = await _learner(tracker, actor)
+    row = await tracker.find_learner(actor)
     return tracker.plan_for(row) if row is not None else tracker.plans.get(tracker.default_plan)
 
 
@@ -114,7 +110,7 @@ async def _done_ids(tracker: Tracker, learner_id: int) -> set[str]:
 async def plan_items(tracker: Tracker, actor: Actor, current: str, *, done: bool = False,
                      limit: int = LIMIT) -> list[Suggestion]:
     """Suggest checklist items: open ones first (or only done ones when DONE, for /undone)."""
-    row = await _learner(tracker, actor)
+    row = await tracker.find_learner(actor)
     plan = tracker.plan_for(row) if row is not None else tracker.plans.get(tracker.default_plan)
     finished = await _done_ids(tracker, row.id) if row is not None else set()
     candidates = []
@@ -167,7 +163,7 @@ async def fields(tracker: Tracker, actor: Actor, current: str, *, confidence: bo
 async def recent_topics(tracker: Tracker, actor: Actor, current: str,
                         limit: int = LIMIT) -> list[Suggestion]:
     """Suggest the learner's own recent log topics, most recent first."""
-    row = await _learner(tracker, actor)
+    row = await tracker.find_learner(actor)
     if row is None:
         return []
     async with tracker.store.read() as session:
@@ -182,7 +178,7 @@ async def recent_topics(tracker: Tracker, actor: Actor, current: str,
 async def deadlines(tracker: Tracker, actor: Actor, current: str,
                     limit: int = LIMIT) -> list[Suggestion]:
     """Suggest the learner's deadlines, soonest first."""
-    row = await _learner(tracker, actor)
+    row = await tracker.find_learner(actor)
     if row is None:
         return []
     async with tracker.store.read() as session:
@@ -195,7 +191,7 @@ async def deadlines(tracker: Tracker, actor: Actor, current: str,
 async def notes(tracker: Tracker, actor: Actor, current: str,
                 limit: int = LIMIT) -> list[Suggestion]:
     """Suggest the learner's notes, newest first."""
-    row = await _learner(tracker, actor)
+    row = await tracker.find_learner(actor)
     if row is None:
         return []
     async with tracker.store.read() as session:
@@ -255,5 +251,5 @@ async def setting_values(tracker: Tracker, name: str, current: str,
 
 async def posts_publicly(tracker: Tracker, actor: Actor) -> bool:
     """Tell whether the learner lets /log and /done post publicly (on until /start says more)."""
-    row = await _learner(tracker, actor)
+    row = await tracker.find_learner(actor)
     return True if row is None else bool(row.public_posts)

@@ -126,8 +126,7 @@ class Tracker:
                        lock: bool = True) -> m.Learner:
         # Writes lock the learner row so that read-then-write rules (a day's 24 h, free mock
         # slots) hold under concurrency on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
-        stmt = select(m.Learner).where(m.Learner.platform == actor.platform,
-                                       m.Learner.external_id == actor.external_id)
+        stmt = _learner_query(actor)
         row = await session.scalar(stmt.with_for_update() if lock else stmt)
         if row is None:
             raise StateError(
@@ -138,9 +137,7 @@ class Tracker:
 
     async def find_learner(self, actor: Actor) -> m.Learner | None:
         async with self.store.read() as session:
-            return await session.scalar(
-                select(m.Learner).where(m.Learner.platform == actor.platform,
-                                        m.Learner.external_id == actor.external_id))
+            return await session.scalar(_learner_query(actor))
 
     def plan_for(self, row: m.Learner | Any) -> Plan:
         return self.plans.get(row.plan_id)
@@ -217,8 +214,7 @@ class Tracker:
     async def start(self, actor: Actor, spec: Onboarding) -> Outcome:
         """Onboard a learner: zone, dates, commitment, goal, reminder time, day start."""
         async with self.store.write() as session:
-            existing = await session.scalar(select(m.Learner).where(
-                m.Learner.platform == actor.platform, m.Learner.external_id == actor.external_id))
+            existing = await session.scalar(_learner_query(actor))
             if existing is not None:
                 raise StateError("You are already set up. Change anything with /settings, "
                                  "or see it with /settings show.")
@@ -734,8 +730,7 @@ class Tracker:
     async def end_partnership(self, actor: Actor, learner_name: str | None = None) -> Outcome:
         """End a partnership from either side; delivery to the partner stops at once."""
         async with self.store.write() as session:
-            me = await session.scalar(select(m.Learner).where(
-                m.Learner.platform == actor.platform, m.Learner.external_id == actor.external_id))
+            me = await session.scalar(_learner_query(actor))
             ships: list[m.Partnership] = []
             if me is not None and not learner_name:
                 active = await self._active_partnership(session, me.id)
@@ -820,6 +815,11 @@ class Tracker:
                            "and shown to the learner at their next command.")
         return Outcome(f"Reminders that cannot be sent by direct message will be posted in "
                        f"<#{channel_id}>.", data={"channel_id": channel_id})
+
+
+def _learner_query(actor: Actor) -> Any:
+    return select(m.Learner).where(m.Learner.platform == actor.platform,
+                                   m.Learner.external_id == actor.external_id)
 
 
 def _item_label(item: Item) -> str:
