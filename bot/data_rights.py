@@ -49,6 +49,9 @@ def _about(actor: Actor, learner_id: int | None) -> list[tuple[str, Table, Seque
         outbox.c.recipient_id == actor.external_id)
     out.append(("outbox", outbox, [or_(to_them, outbox.c.learner_id == learner_id)
                                    if learner_id is not None else to_them]))
+    dms: Table = m.DmChannel.__table__  # type: ignore[assignment]
+    out.append(("dm_channels", dms, [dms.c.platform == actor.platform,
+                                     dms.c.user_id == actor.external_id]))
     learners: Table = m.Learner.__table__  # type: ignore[assignment]
     out.append(("learners", learners, [learners.c.platform == actor.platform,
                                        learners.c.external_id == actor.external_id]))

@@ -345,3 +345,14 @@ LEARNER_TABLES = (
     UndoEntry,
     Notice,
 )
+
+
+class DmChannel(Base):
+    """The direct-message channel opened once for a user, so a DM costs one request later."""
+
+    __tablename__ = "dm_channels"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
