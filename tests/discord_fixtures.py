@@ -13,10 +13,10 @@ from typing import Any
 import discord.http
 from discord.gateway import DiscordWebSocket
 
+from bot.actors import Actor
 from bot.app import Core, build_core
 from bot.config import DatabaseSettings, DiscordSettings, Settings
 from bot.discord_front import PacerBot, create_bot, sync_commands
-from bot.tracker import Actor
 from tests.conftest import FakeClock
 from tests.standin import DiscordStandin, InteractionCallback, InteractionHandle, SentMessage
 
