@@ -22,6 +22,7 @@ from bot.messages import (
 )
 from bot.plan import Plan, PlanRegistry
 from bot.snapshot import DeadlineRow, LearnerData, LearnerProfile, LogRow, MockRow, NoteRow
+from bot.wording import plural
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -307,3 +308,19 @@ def test_dates_are_local_study_days_not_utc(plan: Plan) -> None:
                           datetime(2026, 12, 6, 18, 0, tzinfo=UTC) - timedelta(minutes=1))]
     f = digest_figures(data, plan, TODAY)
     assert [c[0] for c in f.challenges] == ["in time"]
+
+
+# --- plural forms (bot.wording) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("count", "singular", "plural_form", "expected"), [
+    (0, "day", None, "0 days"),
+    (1, "day", None, "1 day"),
+    (2, "day", None, "2 days"),
+    (-1, "day", None, "-1 days"),
+    (1, "entry", "entries", "1 entry"),
+    (3, "entry", "entries", "3 entries"),
+    (1, "learner", None, "1 learner"),
+])
+def test_plural(count: int, singular: str, plural_form: str | None, expected: str) -> None:
+    assert plural(count, singular, plural_form) == expected
