@@ -31,6 +31,7 @@ from bot.plan import Item, Milestone, Plan
 from bot.replies import Attachment
 from bot.snapshot import LearnerData
 from bot.timing import as_zone, plan_week, study_date
+from bot.wording import plural
 
 SHAREABLE = ("hours", "days", "streak", "scores", "notes")
 EVENING_HOUR = 20
@@ -140,7 +141,7 @@ def _days_phrase(days: int) -> str:
         return "today"
     if days == 1:
         return "tomorrow"
-    return f"in {days} days"
+    return f"in {plural(days, 'day')}"
 
 
 def _cap(text: str) -> str:
@@ -150,16 +151,6 @@ def _cap(text: str) -> str:
 
 
 # --- daily reminder ----------------------------------------------------------------------
-
-
-def next_item(data: LearnerData, plan: Plan) -> Item | None:
-    """Return what is next, as ``progress.next_items`` orders it (daily lessons first)."""
-    daily = plan.daily_items
-    for item in daily:
-        if item.id not in data.done:
-            return item
-    daily_ids = {i.id for i in daily}
-    return next((i for i in plan.items if i.id not in data.done and i.id not in daily_ids), None)
 
 
 def build_reminder(data: LearnerData, plan: Plan, today: date, *,
@@ -178,13 +169,12 @@ def build_reminder(data: LearnerData, plan: Plan, today: date, *,
     if st.days == 0:
         lines.append("**Streak**: none yet — today is a good day to start one.")
     elif st.at_risk:
-        lines.append(f"**Streak**: 🔥 {st.days} day{'s' if st.days != 1 else ''} — at risk: "
-                     "log today to keep it.")
+        lines.append(f"**Streak**: 🔥 {plural(st.days, 'day')} — at risk: log today to keep it.")
     else:
-        lines.append(f"**Streak**: 🔥 {st.days} day{'s' if st.days != 1 else ''}.")
-    upcoming = next_item(data, plan)
-    if upcoming is not None:
-        lines.append(f"**Next on the plan**: {item_label(upcoming)}")
+        lines.append(f"**Streak**: 🔥 {plural(st.days, 'day')}.")
+    upcoming = p.next_items(data, plan, limit=1)
+    if upcoming:
+        lines.append(f"**Next on the plan**: {item_label(upcoming[0])}")
     else:
         lines.append("**Next on the plan**: every item is done 🎉")
     nxt = p.next_deadline(data, today)
@@ -339,7 +329,7 @@ def _hours_section(f: DigestFigures, plan: Plan) -> list[str]:
              if f.period_commitment_minutes else 0)
     lines.append(f"**This period**: {p.fmt_hours(f.period_minutes)} of "
                  f"{p.fmt_hours(f.period_commitment_minutes)} committed ({share}%) · "
-                 f"commitment met on {f.days_met} of {f.days_counted} days")
+                 f"commitment met on {f.days_met} of {plural(f.days_counted, 'day')}")
     frac = f.total_minutes / (plan.hours_min * 60) if plan.hours_min else 0.0
     lines.append(f"**Total**: {p.fmt_hours(f.total_minutes)} of {plan.hours_min}–"
                  f"{plan.hours_max}h {p.bar(frac, 10)} {round(frac * 100)}%")
@@ -366,7 +356,7 @@ def _days_section(f: DigestFigures) -> list[str]:
 
 def _streak_section(f: DigestFigures) -> list[str]:
     st = f.streak
-    text = f"🔥 {st.days} day{'s' if st.days != 1 else ''}"
+    text = f"🔥 {plural(st.days, 'day')}"
     if st.frozen_today:
         text += " (frozen while paused)"
     return [f"**Streak**: {text}"]

@@ -19,6 +19,7 @@ from typing import Any
 from bot.plan import Milestone, Plan
 from bot.snapshot import LearnerData
 from bot.timing import plan_week, week_dates
+from bot.wording import plural
 
 BAR_WIDTH = 20
 
@@ -196,9 +197,9 @@ class Pace:
         if self.days_vs_target is None:
             return text + "."
         if self.days_vs_target > 0:
-            return text + f", {self.days_vs_target} days after your target."
+            return text + f", {plural(self.days_vs_target, 'day')} after your target."
         if self.days_vs_target < 0:
-            return text + f", {-self.days_vs_target} days before your target."
+            return text + f", {plural(-self.days_vs_target, 'day')} before your target."
         return text + ", right on your target."
 
 

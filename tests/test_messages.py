@@ -203,6 +203,16 @@ def test_digest_leaves_out_days_before_the_start(plan: Plan) -> None:
     assert f.period_commitment_minutes == 3 * 240
 
 
+def test_digest_says_one_day_not_one_days(plan: Plan) -> None:
+    # A plan started today: one day counted; the pace lands one day after the target.
+    data = LearnerData(profile(start_date=TODAY, target_date=TODAY + timedelta(days=36)))
+    data.logs = logs({TODAY: 240})
+    text = build_digest(data, plan, TODAY).text
+    assert "commitment met on 1 of 1 day\n" in text
+    assert "**Streak**: 🔥 1 day" in text
+    assert text.count("1 day after your target.") == 1 and "1 days" not in text
+
+
 def test_late_digest_says_so_in_the_learners_zone(plan: Plan) -> None:
     due = datetime(2026, 12, 6, 17, 0, tzinfo=UTC)
     msg = build_digest(the_week(), plan, TODAY, score_dates=SCORE_DATES, late_due=due)
