@@ -593,13 +593,18 @@ async def load_snapshots(session: AsyncSession, learner_ids: Iterable[int]
 
 
 async def fallback_channel(session: AsyncSession, learner_id: int) -> str | None:
-    """Return the channel for a closed-DM fallback: the space's channel, else the home one."""
+    """Return a server channel for a closed-DM fallback, or None when there is none.
+
+    The learner's home space's ``fallback_channel_id``, else their ``home_channel_id``, but
+    only when they have a home space: a home channel recorded without one is the DM they
+    onboarded in, the very channel that just refused the message.
+    """
     L, S = m.Learner, m.Space
     row = (await session.execute(
-        select(S.fallback_channel_id, L.home_channel_id)
+        select(S.fallback_channel_id, L.home_channel_id, L.home_space_id)
         .select_from(L).outerjoin(S, S.id == L.home_space_id)
         .where(L.id == learner_id))).first()
-    if row is None:
+    if row is None or row.home_space_id is None:
         return None
     return row.fallback_channel_id or row.home_channel_id
 

@@ -29,10 +29,15 @@ Delivery guarantees
   claimed batch takes to send (``claim_batch / rate_per_second``: 500 / 45 ≈ 11 s).
 - Transient delivery errors keep the row pending for a retry after the lease, up to
   ``max_attempts``; permanent ones fail it. A closed DM (``DeliveryError`` code 50007) on the
-  learner's own short messages falls back to a channel post with a mention
-  (``Space.fallback_channel_id`` of the learner's home space, else ``Learner.home_channel_id``);
-  without one, or for digests, the row fails and a Notice tells the learner at their next
-  command. Nothing a sender raises stops the dispatcher.
+  learner's own short messages (reminders, snoozed and deadline reminders, the learner's
+  celebration: never a digest, never a partner's message) falls back to ONE ``Sender.post`` in
+  a server channel, mentioning the learner: the ``Space.fallback_channel_id`` of the
+  learner's home space (``Learner.home_space_id``), else ``Learner.home_channel_id``, and
+  neither when the learner has no home space (they onboarded in a DM: the home channel is
+  that DM). If there is no such channel or the post fails, the row is marked ``failed`` with
+  the DM error and a Notice (recorded once while unread) tells the learner at their next
+  command; a partner's closed DM tells the learner the same way. A row posted in the
+  fallback channel is marked ``sent``. Nothing a sender raises stops the dispatcher.
 
 What is sent
 - A daily reminder at the learner's local time, skipped when today's commitment is already

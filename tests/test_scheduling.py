@@ -641,6 +641,28 @@ async def test_closed_dms_fall_back_or_record_a_notice_and_the_dispatcher_keeps_
         assert report.fallback == 1 and reply.notices == []
 
 
+@pytest.mark.parametrize("space_fallback", [None, "555"])
+async def test_closed_dm_of_a_learner_who_onboarded_in_a_dm_never_falls_back_to_that_dm(
+        store: Store, tracker: Tracker, commands: Commands, plans: PlanRegistry,
+        clock: FakeClock, space_fallback: str | None) -> None:
+    # Onboarded in a DM: the home channel is the DM, and there is no home space.
+    alice = Actor("console", "alice", "Alice", space_id=None, channel_id="dm-alice")
+    await tracker.start(alice, Onboarding(timezone="Europe/Berlin", reminder_time=time(19, 0),
+                                          day_start_hour=3, commitment_minutes=240))
+    await onboard(tracker, "bob")  # bob's server space, with its fallback channel
+    async with store.write() as session:
+        await session.execute(update(m.Space).values(fallback_channel_id=space_fallback))
+    row = await learner_row(store, "alice")
+    assert (row.home_channel_id, row.home_space_id) == ("dm-alice", None)
+    sender = RecordingSender(clock, closed={"alice"})
+    await tick_at(dispatcher(store, plans, clock, sender), clock, BERLIN_19)
+    assert sender.posts == []  # neither the DM again nor another learner's server
+    rows = {r.recipient_id: r for r in await outbox(store, "reminder")}
+    assert rows["alice"].status == "failed" and "50007" in (rows["alice"].error or "")
+    reply = await commands.dispatch(alice, "/progress")
+    assert reply.notices and reply.notices[0].startswith("Pacer could not DM you your daily")
+
+
 async def test_closed_dm_notices_do_not_pile_up(store: Store, tracker: Tracker,
                                                 plans: PlanRegistry, clock: FakeClock) -> None:
     await onboard(tracker, "alice")
