@@ -23,7 +23,7 @@ from bot.actors import Actor
 from bot.commands import USAGE, Commands
 from bot.config import SchedulerSettings
 from bot.messages import OutMessage, build_digest
-from bot.outbox import LATE_AFTER, load_snapshots
+from bot.outbox import LATE_AFTER, load_snapshots, outbox_key
 from bot.plan import PlanRegistry
 from bot.scheduling import JOB_ID, Dispatcher, RateLimiter, register_commands, snooze_until
 from bot.senders import CLOSED_DM, ConsoleSender, DeliveryError
@@ -510,6 +510,41 @@ async def test_celebration_announced_once_to_learner_and_sharing_partner(
     assert len(theirs) == (1 if partner_told else 0)
     if theirs:
         assert theirs[0].message.text.startswith("🏅 Alice reached")
+    async with store.read() as session:
+        assert (await session.scalars(select(m.MilestoneReached.announced))).all() == [True]
+
+
+async def test_a_celebration_announced_in_the_reply_reaches_only_the_partner(
+        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(tracker, "alice")
+    bob = actor("bob")
+    await tracker.invite_partner(alice, bob)
+    await tracker.accept_partner(bob)
+    await tracker.set_share(alice, ["days"])
+    outcome = await tracker.log_time(alice, 30)
+    assert [c.milestone_id for c in outcome.celebrations] == ["first-log"]
+    # What the write path does when its reply announces the milestone: in the same
+    # transaction, the learner's celebration recorded as sent; ``announced`` left false.
+    row = await learner_row(store, "alice")
+    async with store.write() as session:
+        session.add(m.Outbox(
+            key=outbox_key("celebration", "console", "alice", "first-log", row.id),
+            kind="celebration", learner_id=row.id, recipient_platform="console",
+            recipient_id="alice", due_at=clock(), status="sent", late=False,
+            payload={"milestone_id": "first-log", "reached_on": "2026-11-30"}, attempts=1,
+            claimed_at=clock(), sent_at=clock()))
+    sender = RecordingSender(clock)
+    d = dispatcher(store, plans, clock, sender)
+    first = await d.tick(clock() + timedelta(minutes=1))
+    await tick_at(d, clock, clock() + timedelta(minutes=2))
+    assert sender.to("alice") == []
+    theirs = sender.to("bob", "celebration")
+    assert [x.message.text for x in theirs] == [
+        "🏅 Alice reached an achievement: **First study session logged** (30 Nov 2026)."]
+    assert (first.claimed, first.sent, first.failed) == (1, 1, 0)
+    rows = await outbox(store, "celebration")
+    assert sorted((r.recipient_id, r.status) for r in rows) == [("alice", "sent"),
+                                                                 ("bob", "sent")]
     async with store.read() as session:
         assert (await session.scalars(select(m.MilestoneReached.announced))).all() == [True]
 
