@@ -37,7 +37,7 @@ from sqlalchemy import insert, select, text  # noqa: E402
 from bot import models as m  # noqa: E402
 from bot.config import SchedulerSettings  # noqa: E402
 from bot.messages import build_digest  # noqa: E402
-from bot.outbox import load_snapshots  # noqa: E402
+from bot.outbox import load_dispatch_data  # noqa: E402
 from bot.plan import PlanRegistry  # noqa: E402
 from bot.scheduling import Dispatcher  # noqa: E402
 from bot.store import Store, create_engine, migrate  # noqa: E402
@@ -225,11 +225,11 @@ async def build_digests(url: str, batch: int) -> dict[str, Any]:
     for start in range(0, len(ids), batch):
         t0 = time.perf_counter()
         async with store.read() as session:
-            data, dates = await load_snapshots(session, ids[start:start + batch])
+            data = await load_dispatch_data(session, ids[start:start + batch])
         t1 = time.perf_counter()
-        for learner_id, snapshot in data.items():
+        for snapshot in data.values():
             msg = build_digest(snapshot, plans.get(snapshot.profile.plan_id), today,
-                               score_dates=dates[learner_id])
+                               score_dates=snapshot.score_dates)
             chars += len(msg.text)
             built += 1
         load_s += t1 - t0

@@ -29,7 +29,7 @@ from bot import progress as p
 from bot.charts import render_week_chart
 from bot.plan import Item, Milestone, Plan
 from bot.replies import Attachment
-from bot.snapshot import LearnerData
+from bot.snapshot import StudyRecord
 from bot.timing import as_zone, plan_week, study_date
 from bot.wording import plural
 
@@ -153,7 +153,7 @@ def _cap(text: str) -> str:
 # --- daily reminder ----------------------------------------------------------------------
 
 
-def build_reminder(data: LearnerData, plan: Plan, today: date, *,
+def build_reminder(data: StudyRecord, plan: Plan, today: date, *,
                    late_due: datetime | None = None, snoozed: bool = False) -> OutMessage:
     """Build the daily reminder: today against the commitment, streak, next item, deadline."""
     prof = data.profile
@@ -249,7 +249,7 @@ class DigestFigures:
     challenges: tuple[tuple[str, str | None, str | None], ...] = field(default=())
 
 
-def digest_figures(data: LearnerData, plan: Plan, today: date, *, weeks: int = 1,
+def digest_figures(data: StudyRecord, plan: Plan, today: date, *, weeks: int = 1,
                    score_dates: Mapping[str, date] | None = None) -> DigestFigures:
     """Compute the digest's figures for the WEEKS*7 study days ending with TODAY."""
     prof = data.profile
@@ -405,7 +405,7 @@ def _deadlines_section(f: DigestFigures) -> list[str]:
         for title, due, days in f.deadlines)]
 
 
-def build_digest(data: LearnerData, plan: Plan, today: date, *, weeks: int = 1,
+def build_digest(data: StudyRecord, plan: Plan, today: date, *, weeks: int = 1,
                  score_dates: Mapping[str, date] | None = None,
                  partner: bool = False, share: Iterable[str] = SHAREABLE,
                  late_due: datetime | None = None, chart: bool = True) -> OutMessage:

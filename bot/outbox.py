@@ -26,15 +26,24 @@ import logging
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import models as m
+from bot.dispatch import (
+    CelebrationPayload,
+    DeadlinePayload,
+    DigestPayload,
+    PartnerDigestPayload,
+    Payload,
+    ReminderPayload,
+)
 from bot.snapshot import (
+    DayTotal,
     DeadlineRow,
-    LearnerData,
+    DispatchData,
     LearnerProfile,
     MockRow,
     NoteRow,
@@ -47,9 +56,6 @@ log = logging.getLogger(__name__)
 LATE_AFTER = timedelta(minutes=10)  # sent later than this after its due time: says so
 MAX_CATCHUP = 31  # occurrences recorded per learner and kind after a long downtime
 DIGEST_KINDS = ("digest", "digest-partner")
-REMINDER_KINDS = ("reminder", "snooze", "deadline", "celebration")
-KINDS = REMINDER_KINDS + DIGEST_KINDS
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -153,13 +159,13 @@ def _fate(due: datetime, now: datetime, grace: timedelta,
 
 def _row(kind: str, learner_id: int, platform: str, recipient_id: str, period: str,
          due: datetime, now: datetime, fate: tuple[str, bool, str | None],
-         payload: dict[str, Any]) -> dict[str, Any]:
+         payload: Payload) -> dict[str, Any]:
     status, late, error = fate
     return {
         "key": outbox_key(kind, platform, recipient_id, period, learner_id),
         "kind": kind, "learner_id": learner_id, "recipient_platform": platform,
         "recipient_id": recipient_id, "due_at": due, "status": status, "late": late,
-        "payload": payload, "attempts": 0, "error": error, "claimed_at": now,
+        "payload": payload.to_json(), "attempts": 0, "error": error, "claimed_at": now,
         "sent_at": None,
     }
 
@@ -276,7 +282,7 @@ async def claim_reminders(session: AsyncSession, now: datetime, batch: Batch, *,
             if fate[0] == "pending" and r.snoozed_until is not None and r.snoozed_until > occ:
                 fate = ("skipped", fate[1], "snoozed; the snoozed reminder replaces it")
             rows.append(_row("reminder", r.id, r.platform, r.external_id, local_date, occ, now,
-                             fate, {"study_date": day.isoformat()}))
+                             fate, ReminderPayload(day)))
     rows += await _deadline_rows(session, now, carriers)
     await _advance(session, "next_reminder_at", updates)
     await insert_rows(session, rows, batch)
@@ -303,9 +309,7 @@ async def _deadline_rows(session: AsyncSession, now: datetime,
             if lead in (7, 1):
                 rows.append(_row("deadline", r.id, r.platform, r.external_id,
                                  f"{d.id}-{lead}d", occ, now, fate,
-                                 {"deadline_id": d.id, "title": d.title,
-                                  "due_date": d.due_date.isoformat(), "days": lead,
-                                  "study_date": day.isoformat()}))
+                                 DeadlinePayload(d.id, d.title, d.due_date, lead, day)))
     return rows
 
 
@@ -327,7 +331,7 @@ async def claim_snoozes(session: AsyncSession, now: datetime, batch: Batch, *,
         rows.append(_row("snooze", r.id, r.platform, r.external_id,
                          due.strftime("%Y-%m-%dT%H:%MZ"), due, now,
                          _fate(due, now, grace.reminder, superseded=False),
-                         {"study_date": day.isoformat()}))
+                         ReminderPayload(day)))
     await _advance(session, "snoozed_until", [(r.id, None) for r in learners])
     await insert_rows(session, rows, batch)
 
@@ -363,13 +367,14 @@ async def claim_digests(session: AsyncSession, now: datetime, batch: Batch, *,
             fate = _fate(occ, now, grace.digest, superseded=not latest)
             local_date, day = _days(occ, r.timezone, r.day_start_hour)
             period = iso_week(date.fromisoformat(local_date))
-            payload = {"study_date": day.isoformat(), "weeks": r.digest_every_weeks}
+            payload = DigestPayload(day, r.digest_every_weeks)
             rows.append(_row("digest", r.id, r.platform, r.external_id, period, occ, now, fate,
                              payload))
             if latest:
                 for pr in partners.get(r.id, ()):
                     rows.append(_row("digest-partner", r.id, pr.partner_platform,
-                                     pr.partner_external_id, period, occ, now, fate, payload))
+                                     pr.partner_external_id, period, occ, now, fate,
+                                     PartnerDigestPayload(day, r.digest_every_weeks)))
     await _advance(session, "next_digest_at", updates)
     await insert_rows(session, rows, batch)
 
@@ -398,13 +403,13 @@ async def claim_celebrations(session: AsyncSession, now: datetime, batch: Batch,
     rows = []
     for r in reached:
         fate = _fate(r.reached_at, now, grace.reminder, superseded=False)
-        payload = {"milestone_id": r.milestone_id, "reached_on": r.reached_on.isoformat()}
         rows.append(_row("celebration", r.learner_id, r.platform, r.external_id,
-                         r.milestone_id, r.reached_at, now, fate, payload))
+                         r.milestone_id, r.reached_at, now, fate,
+                         CelebrationPayload(r.milestone_id, r.reached_on)))
         for pr in partners.get(r.learner_id, ()):
             rows.append(_row("celebration", r.learner_id, pr.partner_platform,
                              pr.partner_external_id, r.milestone_id, r.reached_at, now, fate,
-                             {**payload, "partner": True}))
+                             CelebrationPayload(r.milestone_id, r.reached_on, partner=True)))
     table = MR.__table__
     await session.execute(update(table).where(table.c.id.in_([r.id for r in reached]))
                           .values(announced=True))
@@ -495,16 +500,6 @@ async def apply_marks(session: AsyncSession, marks: Sequence[Mark]) -> None:
 _PROFILE_FIELDS = tuple(LearnerProfile.__dataclass_fields__)
 
 
-class DayLog(NamedTuple):
-    """A day's summed study time, shaped like ``snapshot.LogRow`` (and cheaper to build)."""
-
-    id: int
-    study_date: date
-    minutes: int
-    topic: str | None
-    created_at: datetime
-
-
 async def _fetch_fast(session: AsyncSession, ids: list[int], sql: str) -> Sequence[Any]:
     """Run SQL (columns: learner_id, then others, a date last) straight on the driver.
 
@@ -526,21 +521,19 @@ async def _fetch_fast(session: AsyncSession, ids: list[int], sql: str) -> Sequen
     return [(*r[:-1], date.fromisoformat(r[-1])) for r in rows]
 
 
-async def load_snapshots(session: AsyncSession, learner_ids: Iterable[int]
-                         ) -> tuple[dict[int, LearnerData], dict[int, dict[str, date]]]:
-    """Load what the messages need for many learners: one column query per table.
+async def load_dispatch_data(session: AsyncSession, learner_ids: Iterable[int]
+                             ) -> dict[int, DispatchData]:
+    """Load what the dispatcher's messages need for many learners: one query per table.
 
-    Logs come back summed per study day (topics dropped); counters and free fields are not
-    loaded. Also returns each learner's score dates (score id -> day recorded).
+    Study time comes back summed per study day; see ``DispatchData`` for what is left out.
     """
     ids = sorted(set(learner_ids))
     if not ids:
-        return {}, {}
+        return {}
     L = m.Learner
     learners = await session.execute(
         select(*[getattr(L, name) for name in _PROFILE_FIELDS]).where(L.id.in_(ids)))
-    data = {r.id: LearnerData(LearnerProfile(**r._mapping)) for r in learners}
-    score_dates: dict[int, dict[str, date]] = {i: {} for i in data}
+    data = {r.id: DispatchData(LearnerProfile(**r._mapping)) for r in learners}
 
     async def rows(*cols: Any, order: Sequence[Any] = ()) -> Sequence[Any]:
         model = cols[0].class_
@@ -554,14 +547,14 @@ async def load_snapshots(session: AsyncSession, learner_ids: Iterable[int]
     for learner_id, minutes, day in day_sums:  # ordered by learner: one lookup per learner
         if learner_id != current:
             current, logs = learner_id, data[learner_id].logs
-        logs.append(DayLog(0, day, int(minutes), None, _EPOCH))
+        logs.append(DayTotal(day, int(minutes)))
     for learner_id, item_id, day in await _fetch_fast(
             session, ids, "SELECT learner_id, item_id, study_date FROM items_done WHERE {ids}"):
         data[learner_id].done[item_id] = day
     for r in await rows(m.ScoreEntry.learner_id, m.ScoreEntry.score_id, m.ScoreEntry.value,
                         m.ScoreEntry.recorded_on):
         data[r.learner_id].scores[r.score_id] = r.value
-        score_dates[r.learner_id][r.score_id] = r.recorded_on
+        data[r.learner_id].score_dates[r.score_id] = r.recorded_on
     MI = m.MockInterview
     for r in await rows(MI.learner_id, MI.slot, MI.held_on, MI.score, MI.feedback,
                         order=(MI.slot,)):
@@ -589,7 +582,14 @@ async def load_snapshots(session: AsyncSession, learner_ids: Iterable[int]
         data[r.learner_id].partners.append(PartnerRow(
             r.id, r.partner_platform, r.partner_external_id, r.partner_name, r.status,
             tuple(r.share or ())))
-    return data, score_dates
+    return data
+
+
+async def load_snapshots(session: AsyncSession, learner_ids: Iterable[int]
+                         ) -> tuple[dict[int, DispatchData], dict[int, dict[str, date]]]:
+    """Load ``load_dispatch_data`` and each learner's score dates (as ``digest_preview`` reads)."""
+    data = await load_dispatch_data(session, learner_ids)
+    return data, {i: d.score_dates for i, d in data.items()}
 
 
 async def fallback_channel(session: AsyncSession, learner_id: int) -> str | None:

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.plan import Milestone, Plan
-from bot.snapshot import LearnerData
+from bot.snapshot import LearnerData, StudyRecord
 from bot.timing import plan_week, week_dates
 from bot.wording import plural
 
@@ -50,7 +50,7 @@ class Streak:
     frozen_today: bool
 
 
-def streak(data: LearnerData, today: date) -> Streak:
+def streak(data: StudyRecord, today: date) -> Streak:
     """Count consecutive study days, with today open until it ends and pauses frozen."""
     active = data.active_days()
     paused = data.paused_days()
@@ -104,14 +104,14 @@ def current_phase(data: LearnerData, plan: Plan) -> Any:
     return plan.phases[-1]
 
 
-def next_items(data: LearnerData, plan: Plan, limit: int = 5) -> list[Any]:
+def next_items(data: StudyRecord, plan: Plan, limit: int = 5) -> list[Any]:
     """List what is next: open daily lessons first, then the other open items in plan order."""
     daily = [i for i in plan.daily_items if i.id not in data.done]
     rest = [i for i in plan.items if i.id not in data.done and i not in plan.daily_items]
     return (daily + rest)[:limit]
 
 
-def next_deadline(data: LearnerData, today: date) -> Any | None:
+def next_deadline(data: StudyRecord, today: date) -> Any | None:
     upcoming = [d for d in data.deadlines if d.due_date >= today]
     return min(upcoming, key=lambda d: (d.due_date, d.id)) if upcoming else None
 
@@ -203,7 +203,7 @@ class Pace:
         return text + ", right on your target."
 
 
-def pace(data: LearnerData, plan: Plan, today: date, window_days: int = 14) -> Pace:
+def pace(data: StudyRecord, plan: Plan, today: date, window_days: int = 14) -> Pace:
     """Project when the minimum hours target is reached from the recent daily average."""
     start = max(data.profile.start_date, today - timedelta(days=window_days - 1))
     days = (today - start).days + 1

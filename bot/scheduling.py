@@ -60,22 +60,15 @@ import logging
 import time as monotime
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from bot.actors import Actor
 from bot.commands import USAGE, Commands, Reply, reply_of
 from bot.config import SchedulerSettings
+from bot.dispatch import KINDS, KindRegistry, Letter, Skip
 from bot.errors import InputError, PacerError
-from bot.messages import (
-    TEXT_LIMIT,
-    OutMessage,
-    build_celebration,
-    build_deadline_reminder,
-    build_digest,
-    build_reminder,
-    with_attachment,
-)
+from bot.messages import TEXT_LIMIT, OutMessage, build_digest, with_attachment
 from bot.outbox import (
     Batch,
     Claimed,
@@ -89,13 +82,14 @@ from bot.outbox import (
     claim_reminders,
     claim_snoozes,
     fallback_channel,
+    load_dispatch_data,
     load_snapshots,
     reclaim_stale,
 )
 from bot.parsing import parse_duration
 from bot.plan import PlanRegistry
 from bot.senders import ConsoleSender, DeliveryError, Sender
-from bot.snapshot import LearnerData
+from bot.snapshot import DispatchData
 from bot.store import Store
 from bot.timing import as_zone, resolve_local, utc
 from bot.tracker import Tracker
@@ -104,10 +98,6 @@ log = logging.getLogger(__name__)
 
 JOB_ID = "pacer-dispatch"
 EVENING_HOUR = 20
-FALLBACK_KINDS = ("reminder", "snooze", "deadline", "celebration")
-KIND_NAMES = {"reminder": "daily reminder", "snooze": "snoozed reminder",
-              "deadline": "deadline reminder", "celebration": "celebration",
-              "digest": "digest", "digest-partner": "digest"}
 
 
 class RateLimiter:
@@ -168,7 +158,8 @@ class Dispatcher:
     those platforms are claimed. ``clock`` gives the current instant (aware); tests pass a fake
     one and call ``tick(now)`` directly, without ``start()``. ``lease``: how long a claimed,
     unconfirmed row belongs to its claimer; ``limiter``: the request-rate bucket (default
-    from ``settings.rate_per_second``; 0 = unlimited).
+    from ``settings.rate_per_second``; 0 = unlimited); ``kinds``: what each message kind
+    means (``bot.dispatch.KINDS``): the dispatcher itself only claims, sends and marks.
     """
 
     def __init__(self, store: Store, plans: PlanRegistry, senders: Mapping[str, Sender], *,
@@ -176,10 +167,11 @@ class Dispatcher:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  lease: timedelta = timedelta(minutes=10), max_attempts: int = 5,
                  limiter: RateLimiter | None = None,
-                 tick_budget: float | None = None) -> None:
+                 tick_budget: float | None = None, kinds: KindRegistry = KINDS) -> None:
         self.store = store
         self.plans = plans
         self.senders = dict(senders)
+        self.kinds = kinds
         self.settings = settings or SchedulerSettings()
         self.clock = clock
         self.lease = lease
@@ -309,90 +301,40 @@ class Dispatcher:
         """Build and send claimed rows through the bounded pool; mark each one."""
         report = report if report is not None else TickReport()
         async with self.store.read() as session:
-            data, score_dates = await load_snapshots(session, {r.learner_id for r in rows})
+            data = await load_dispatch_data(session, {r.learner_id for r in rows})
         marks = MarkWriter(self.store)
-        jobs: list[tuple[Claimed, OutMessage]] = []
+        jobs: list[tuple[Claimed, Letter]] = []
         now = self._now()
         for row in rows:
             try:
-                built = self.build(row, data.get(row.learner_id),
-                                   score_dates.get(row.learner_id, {}))
+                built = self.build(row, data.get(row.learner_id))
             except Exception as exc:
                 log.exception("could not build outbox row %s (%s)", row.id, row.key)
                 marks.add(Mark(row.id, "failed", now, f"could not build: {type(exc).__name__}"))
                 report.failed += 1
                 continue
-            if isinstance(built, str):
-                marks.add(Mark(row.id, "skipped", now, built))
+            if isinstance(built, Skip):
+                marks.add(Mark(row.id, "skipped", now, built.reason))
                 report.skipped += 1
             else:
                 jobs.append((row, built))
         try:
-            await asyncio.gather(*(self._send_one(row, msg, report, marks)
-                                   for row, msg in jobs))
+            await asyncio.gather(*(self._send_one(row, letter, report, marks)
+                                   for row, letter in jobs))
         finally:
             await marks.close()
 
-    def build(self, row: Claimed, data: LearnerData | None,
-              score_dates: Mapping[str, date]) -> OutMessage | str:
-        """Build the message of a claimed row, or return why it is skipped."""
-        if data is None:
-            return "the learner no longer exists"
-        prof = data.profile
-        plan = self.plans.get(prof.plan_id)
-        payload = row.payload
-        day = date.fromisoformat(payload["study_date"]) if "study_date" in payload else None
-        late_due = row.due_at if row.late else None
-        paused = day is not None and day in data.paused_days()
-        if row.kind in ("reminder", "snooze"):
-            assert day is not None
-            if day < prof.start_date:
-                return "the plan has not started"
-            if paused:
-                return "paused"
-            if data.minutes_by_day().get(day, 0) >= prof.commitment_minutes:
-                return "today's commitment is already met"
-            return build_reminder(data, plan, day, late_due=late_due,
-                                  snoozed=row.kind == "snooze")
-        if row.kind == "deadline":
-            if paused:
-                return "paused"
-            dl = next((d for d in data.deadlines if d.id == payload["deadline_id"]), None)
-            if dl is None or dl.due_date.isoformat() != payload["due_date"]:
-                return "the deadline was removed or moved"
-            return build_deadline_reminder(dl.title, dl.due_date, payload["days"],
-                                           tz=prof.timezone, late_due=late_due)
-        if row.kind == "celebration":
-            milestone = plan.milestones_by_id.get(payload["milestone_id"])
-            if milestone is None or payload["milestone_id"] not in data.milestones:
-                return "the milestone is no longer reached"
-            reached = date.fromisoformat(payload["reached_on"])
-            if payload.get("partner"):
-                ship = _accepted_partner(data, row)
-                if ship is None or "days" not in ship.share:
-                    return "the partnership ended or no longer shares days"
-                return build_celebration(milestone, reached, learner_name=prof.display_name)
-            return build_celebration(milestone, reached)
-        if row.kind in ("digest", "digest-partner"):
-            assert day is not None
-            if day < prof.start_date:
-                return "the plan has not started"
-            weeks = int(payload.get("weeks", 1))
-            if row.kind == "digest":
-                return build_digest(data, plan, day, weeks=weeks, score_dates=score_dates,
-                                    late_due=late_due)
-            ship = _accepted_partner(data, row)
-            if ship is None:
-                return "the partnership is not accepted"
-            if not ship.share:
-                return "the learner shares nothing"
-            return build_digest(data, plan, day, weeks=weeks, score_dates=score_dates,
-                                partner=True, share=ship.share, late_due=late_due)
-        return f"unknown kind {row.kind}"
+    def build(self, row: Claimed, data: DispatchData | None) -> Letter | Skip:
+        """Build the letter of a claimed row through its kind, or say why it is skipped."""
+        return self.kinds.prepare(row.kind, row.payload, data, self.plans,
+                                  recipient_platform=row.recipient_platform,
+                                  recipient_id=row.recipient_id,
+                                  late_due=row.due_at if row.late else None)
 
-    async def _send_one(self, row: Claimed, message: OutMessage, report: TickReport,
+    async def _send_one(self, row: Claimed, letter: Letter, report: TickReport,
                         marks: MarkWriter) -> None:
         async with self._pool:
+            message = letter.message
             try:
                 if message.chart is not None:
                     message = await asyncio.to_thread(with_attachment, message)
@@ -403,29 +345,30 @@ class Dispatcher:
                 await self.limiter.acquire()
                 await sender.send(row.recipient_platform, row.recipient_id, message)
             except DeliveryError as exc:
-                await self._failed(row, message, exc, report, marks)
+                await self._failed(row, letter, message, exc, report, marks)
                 return
             except Exception as exc:
                 log.exception("sending outbox row %s (%s) failed", row.id, row.key)
-                await self._failed(row, message, DeliveryError(
+                await self._failed(row, letter, message, DeliveryError(
                     f"{type(exc).__name__}: {exc}", permanent=True), report, marks)
                 return
             marks.add(Mark(row.id, "sent", self._now()))
             report.sent += 1
 
-    async def _failed(self, row: Claimed, message: OutMessage, exc: DeliveryError,
-                      report: TickReport, marks: MarkWriter) -> None:
+    async def _failed(self, row: Claimed, letter: Letter, message: OutMessage,
+                      exc: DeliveryError, report: TickReport, marks: MarkWriter) -> None:
         now = self._now()
         error = f"{exc} (code {exc.code})" if exc.code is not None else str(exc)
         if exc.closed_dm:
-            if await self._fallback(row, message):
+            if letter.channel_fallback and await self._fallback(row, message):
                 marks.add(Mark(row.id, "sent", now, "DM closed; posted in the fallback channel"))
                 report.sent += 1
                 report.fallback += 1
                 return
             try:
                 async with self.store.write() as session:
-                    await add_notice_once(session, row.learner_id, _closed_dm_notice(row), now)
+                    await add_notice_once(session, row.learner_id, _closed_dm_notice(letter),
+                                          now)
             except Exception:
                 log.exception("could not record the closed-DM notice of %s", row.key)
         if exc.permanent or exc.closed_dm:
@@ -441,9 +384,7 @@ class Dispatcher:
             report.retried += 1
 
     async def _fallback(self, row: Claimed, message: OutMessage) -> bool:
-        """Post a learner's own short message in their fallback channel; say whether it went."""
-        if row.kind not in FALLBACK_KINDS or row.payload.get("partner"):
-            return False
+        """Post a learner's own message in a server channel of theirs; say whether it went."""
         sender = self.senders.get(row.recipient_platform)
         if sender is None:
             return False
@@ -501,19 +442,12 @@ class MarkWriter:
                 return
 
 
-def _closed_dm_notice(row: Claimed) -> str:
-    what = KIND_NAMES.get(row.kind, "message")
-    if row.kind == "digest-partner" or row.payload.get("partner"):
-        return (f"Your accountability partner could not receive your {what}: their DMs are "
-                "closed to Pacer.")
-    return (f"Pacer could not DM you your {what}: your DMs are closed. Allow direct messages "
-            "from server members, or ask an admin to set a fallback channel.")
-
-
-def _accepted_partner(data: LearnerData, row: Claimed) -> Any:
-    return next((pt for pt in data.partners
-                 if pt.status == "accepted" and pt.partner_platform == row.recipient_platform
-                 and pt.partner_external_id == row.recipient_id), None)
+def _closed_dm_notice(letter: Letter) -> str:
+    if letter.to_partner:
+        return (f"Your accountability partner could not receive your {letter.label}: their "
+                "DMs are closed to Pacer.")
+    return (f"Pacer could not DM you your {letter.label}: your DMs are closed. Allow direct "
+            "messages from server members, or ask an admin to set a fallback channel.")
 
 
 # --- text commands: /digest preview and /snooze --------------------------------------------

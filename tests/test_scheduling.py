@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -22,12 +24,25 @@ from bot import progress
 from bot.actors import Actor
 from bot.commands import USAGE, Commands
 from bot.config import SchedulerSettings
+from bot.dispatch import (
+    KINDS,
+    CelebrationPayload,
+    DeadlinePayload,
+    DigestPayload,
+    Due,
+    KindRegistry,
+    Letter,
+    PartnerDigestPayload,
+    Payload,
+    ReminderPayload,
+    Skip,
+)
 from bot.messages import OutMessage, build_digest
-from bot.outbox import LATE_AFTER, load_snapshots, outbox_key
+from bot.outbox import LATE_AFTER, load_dispatch_data, load_snapshots, outbox_key
 from bot.plan import PlanRegistry
 from bot.scheduling import JOB_ID, Dispatcher, RateLimiter, register_commands, snooze_until
 from bot.senders import CLOSED_DM, ConsoleSender, DeliveryError
-from bot.snapshot import load_one
+from bot.snapshot import DayTotal, DispatchData, load_one
 from bot.store import Store
 from bot.tracker import Onboarding, Tracker
 from tests.conftest import FakeClock
@@ -610,7 +625,7 @@ async def test_fortnightly_digest_every_other_week(
     assert got[0].message.title == "Your fortnightly digest"
 
 
-async def test_dispatcher_loader_gives_the_same_digest_as_the_snapshot(
+async def test_dispatch_data_gives_the_same_digest_as_the_full_snapshot(
         store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
     alice = await onboard(tracker, "alice", start=date(2026, 11, 23))
     for day, minutes, topic in [(date(2026, 11, 23), 60, "a"), (date(2026, 11, 30), 90, "b"),
@@ -626,12 +641,19 @@ async def test_dispatcher_loader_gives_the_same_digest_as_the_snapshot(
     plan = plans.get(row.plan_id)
     async with store.read() as session:
         full = await load_one(session, row.id)
-        fast, dates = await load_snapshots(session, [row.id])
+        lean = (await load_dispatch_data(session, [row.id]))[row.id]
+        _, dates = await load_snapshots(session, [row.id])
     today = date(2026, 12, 6)  # plan week 2, whose digest compares with week 1
     expected = build_digest(full, plan, today, score_dates={"quiz-week1": date(2026, 11, 30)})
-    got = build_digest(fast[row.id], plan, today, score_dates=dates[row.id])
+    got = build_digest(lean, plan, today, score_dates=lean.score_dates)
     assert got.text == expected.text and got.chart == expected.chart
-    assert dates[row.id] == {"quiz-week1": date(2026, 11, 30)}
+    assert lean.score_dates == dates[row.id] == {"quiz-week1": date(2026, 11, 30)}
+    # The lean read says what it holds: one total per study day, no topics, no counters.
+    assert isinstance(lean, DispatchData) and not hasattr(lean, "counters")
+    assert lean.logs == [DayTotal(date(2026, 11, 23), 60), DayTotal(date(2026, 11, 29), 30),
+                         DayTotal(date(2026, 11, 30), 240)]
+    assert lean.minutes_by_day() == full.minutes_by_day()
+    assert lean.profile == full.profile and lean.partners == full.partners
     assert "Scheduler 2 → 4" in got.text and "Week 1 Quiz 17/20" in got.text
 
 
@@ -723,6 +745,138 @@ async def test_closed_partner_dm_tells_the_learner(store: Store, tracker: Tracke
     data, _plan, _today = await tracker.snapshot(alice)
     assert data.notices == ["Your accountability partner could not receive your digest: their "
                             "DMs are closed to Pacer."]
+
+
+# --- the kind registry ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NudgePayload(Payload):
+    word: str
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> NudgePayload:
+        return cls(str(raw["word"]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"word": self.word}
+
+
+def nudge_kinds() -> KindRegistry:
+    kinds = KINDS.copy()
+
+    @kinds.register("nudge", NudgePayload, label="nudge")
+    def nudge(due: Due[NudgePayload]) -> OutMessage | Skip:
+        if due.payload.word == "hush":
+            return Skip("hushed")
+        return OutMessage("nudge", "Nudge", f"{due.payload.word}, {due.data.profile.display_name}")
+
+    return kinds
+
+
+async def add_pending(store: Store, learner: m.Learner, kind: str, payload: dict[str, Any],
+                      claimed_at: datetime) -> None:
+    """Insert a pending row as a claimer that died would leave it (found after the lease)."""
+    async with store.write() as session:
+        session.add(m.Outbox(
+            key=f"{kind}:console:{learner.external_id}:{payload}:{learner.id}", kind=kind,
+            learner_id=learner.id, recipient_platform="console",
+            recipient_id=learner.external_id, due_at=claimed_at, status="pending", late=False,
+            payload=payload, attempts=0, claimed_at=claimed_at))
+
+
+async def test_the_machinery_sends_a_kind_it_has_never_heard_of_through_its_registry(
+        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(tracker, "alice", reminder=None)
+    await onboard(tracker, "bob", reminder=None)
+    async with store.write() as session:  # a fallback channel a nudge must not use
+        await session.execute(update(m.Space).values(fallback_channel_id="555"))
+    alice, bob = await learner_row(store, "alice"), await learner_row(store, "bob")
+    for who, word in ((alice, "psst"), (alice, "hush"), (bob, "hey")):
+        await add_pending(store, who, "nudge", {"word": word}, clock())
+    await add_pending(store, alice, "mystery", {}, clock())
+    sender = RecordingSender(clock, closed={"bob"})
+    d = Dispatcher(store, plans, {"console": sender}, kinds=nudge_kinds(), clock=clock,
+                   settings=SchedulerSettings(rate_per_second=0))
+    report = await d.tick(clock() + timedelta(minutes=11))
+    assert [(x.recipient, x.message.text) for x in sender.sent] == [("alice", "psst, Alice")]
+    assert sender.posts == []
+    rows = {(r.kind, r.payload.get("word")): (r.status, r.error) for r in await outbox(store)}
+    assert rows == {
+        ("nudge", "psst"): ("sent", None), ("nudge", "hush"): ("skipped", "hushed"),
+        ("nudge", "hey"): ("failed", "Cannot send messages to this user (code 50007)"),
+        ("mystery", None): ("skipped", "unknown kind mystery")}
+    assert (report.sent, report.skipped, report.failed) == (1, 2, 1)
+    async with store.read() as session:
+        notices = (await session.scalars(select(m.Notice.text))).all()
+    assert notices == ["Pacer could not DM you your nudge: your DMs are closed. Allow direct "
+                       "messages from server members, or ask an admin to set a fallback channel."]
+
+
+async def test_a_malformed_payload_fails_its_row_alone(
+        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(tracker, "alice", reminder=None)
+    alice = await learner_row(store, "alice")
+    await add_pending(store, alice, "nudge", {"wrong": "key"}, clock())
+    await add_pending(store, alice, "nudge", {"word": "psst"}, clock())
+    sender = RecordingSender(clock)
+    d = Dispatcher(store, plans, {"console": sender}, kinds=nudge_kinds(), clock=clock,
+                   settings=SchedulerSettings(rate_per_second=0))
+    await d.tick(clock() + timedelta(minutes=11))
+    assert [x.message.text for x in sender.sent] == ["psst, Alice"]
+    assert sorted((r.status, r.error) for r in await outbox(store)) == [
+        ("failed", "could not build: KeyError"), ("sent", None)]
+
+
+def test_every_kind_the_claims_write_is_registered_with_a_typed_payload() -> None:
+    samples = {
+        "reminder": ReminderPayload(date(2026, 12, 1)),
+        "snooze": ReminderPayload(date(2026, 12, 1)),
+        "deadline": DeadlinePayload(3, "Interview", date(2026, 12, 8), 7, date(2026, 12, 1)),
+        "celebration": CelebrationPayload("first-log", date(2026, 12, 1), partner=True),
+        "digest": DigestPayload(date(2026, 12, 6), 2),
+        "digest-partner": PartnerDigestPayload(date(2026, 12, 6), 2),
+    }
+    assert sorted(KINDS) == sorted(samples)
+    for name, payload in samples.items():
+        kind = KINDS.get(name)
+        assert kind is not None and kind.payload is type(payload)
+        assert kind.payload.from_json(payload.to_json()) == payload
+    labels = {n: (KINDS.get(n).label, KINDS.get(n).channel_fallback) for n in samples}
+    assert labels == {"reminder": ("daily reminder", True), "snooze": ("snoozed reminder", True),
+                      "deadline": ("deadline reminder", True),
+                      "celebration": ("celebration", True), "digest": ("digest", False),
+                      "digest-partner": ("digest", False)}
+    # The JSON the outbox has always stored (rows claimed before this version) still parses.
+    assert KINDS.get("deadline").payload.from_json(
+        {"deadline_id": 3, "title": "Interview", "due_date": "2026-12-08", "days": 7,
+         "study_date": "2026-12-01"}) == samples["deadline"]
+    assert CelebrationPayload.from_json({"milestone_id": "m", "reached_on": "2026-12-01"}) \
+        == CelebrationPayload("m", date(2026, 12, 1), partner=False)
+    assert DigestPayload.from_json({"study_date": "2026-12-06"}).weeks == 1
+    assert [p.to_partner for p in samples.values()] == [False, False, False, True, False, True]
+    with pytest.raises(ValueError, match="registered twice"):
+        KINDS.copy().register("digest", DigestPayload, label="digest")(lambda due: Skip("x"))
+
+
+async def test_a_skip_is_a_value_with_its_reason(
+        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(tracker, "alice", start=date(2026, 12, 7))
+    row = await learner_row(store, "alice")
+    async with store.read() as session:
+        data = (await load_dispatch_data(session, [row.id]))[row.id]
+    kw = {"recipient_platform": "console", "recipient_id": "alice"}
+    early = KINDS.prepare("reminder", {"study_date": "2026-12-01"}, data, plans, **kw)
+    assert early == Skip("the plan has not started")
+    assert KINDS.prepare("digest-partner", {"study_date": "2026-12-13"}, data, plans,
+                         recipient_platform="console", recipient_id="bob") == Skip(
+        "the partnership is not accepted")
+    assert KINDS.prepare("reminder", {"study_date": "2026-12-07"}, None, plans, **kw) == Skip(
+        "the learner no longer exists")
+    letter = KINDS.prepare("reminder", {"study_date": "2026-12-07"}, data, plans, **kw)
+    assert isinstance(letter, Letter) and letter.message.kind == "reminder"
+    assert (letter.label, letter.to_partner, letter.channel_fallback) == (
+        "daily reminder", False, True)
 
 
 # --- the pool, the rate, the scheduler --------------------------------------------------------
