@@ -6,9 +6,12 @@ How it works
   ``coalesce=True`` and ``max_instances=1``. There is no job per learner.
 - A tick first asks one indexed query whether anything is due (the idle path). If so it
   claims a batch in one transaction (``bot.outbox``: outbox rows with unique keys, ``next_*_at``
-  advanced), then sends the batch outside the transaction through a pool of
-  ``send_concurrency`` concurrent sends behind a token bucket of ``rate_per_second`` (Discord
-  allows about 50 requests/s globally). A writer task marks each row ``sent``, ``failed`` or
+  advanced), reads what the messages need (``outbox.load_dispatch_data``: one
+  ``DispatchData`` per learner), has each row's kind build its message
+  (``bot.dispatch.KINDS``: kind name -> typed payload and builder, returning an ``OutMessage``
+  or a ``Skip(reason)``; this module never looks at what a kind means), then sends the
+  batch outside the transaction through a pool of ``send_concurrency`` concurrent sends
+  behind a token bucket of ``rate_per_second`` (Discord allows about 50 requests/s globally). A writer task marks each row ``sent``, ``failed`` or
   ``skipped`` as its send ends (marks that pile up during one commit share the next). The
   tick repeats while batches come back full, within ``tick_budget`` seconds (default 80% of
   the interval, so that ``max_instances=1`` never has to skip a run; 0 means no budget).
@@ -39,7 +42,7 @@ Delivery guarantees
   command; a partner's closed DM tells the learner the same way. A row posted in the
   fallback channel is marked ``sent``. Nothing a sender raises stops the dispatcher.
 
-What is sent
+What is sent (each rule lives in its kind's builder, ``bot/dispatch/_kinds.py``)
 - A daily reminder at the learner's local time, skipped when today's commitment is already
   met, when paused (the streak is frozen by ``bot.progress``) or before the plan starts; the
   schedule advances anyway. A snooze (``/snooze``) holds a reminder due before it ends and
@@ -47,7 +50,9 @@ What is sent
 - Deadline reminders 7 days and 1 day before, claimed with that day's reminder (so at the
   reminder time, not when reminders are off or the learner is paused).
 - Celebrations for milestones recorded with ``announced`` false: to the learner and to an
-  accepted partner who is shown ``days``.
+  accepted partner who is shown ``days``. When a command's reply already announced the
+  milestone, its write recorded the learner's celebration row as ``sent`` (same key): the
+  claim's insert of that key is a no-op, so only the partner's message goes out.
 - The digest at the chosen weekday and time, every one or two weeks, to the learner and each
   accepted partner (re-checked at send time: ending a partnership stops delivery at once).
   Digests still go out while paused.
