@@ -50,6 +50,7 @@ from bot.snapshot import (
     PartnerRow,
 )
 from bot.timing import as_zone, next_digest_at, next_reminder_at, study_date
+from bot.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -448,7 +449,8 @@ async def reclaim_stale(session: AsyncSession, now: datetime, batch: Batch, *,
         await session.execute(
             update(table).where(table.c.id == bindparam("b_id")).values(
                 claimed_at=now, late=bindparam("b_late")), resend)
-        log.info("resending %d outbox rows claimed before %s", len(resend), now - lease)
+        log.info("resending %s claimed before %s", plural(len(resend), "outbox row"),
+                 now - lease)
 
 
 # --- marks ---------------------------------------------------------------------------------

@@ -11,10 +11,11 @@ How it works
   (``bot.dispatch.KINDS``: kind name -> typed payload and builder, returning an ``OutMessage``
   or a ``Skip(reason)``; this module never looks at what a kind means), then sends the
   batch outside the transaction through a pool of ``send_concurrency`` concurrent sends
-  behind a token bucket of ``rate_per_second`` (Discord allows about 50 requests/s globally). A writer task marks each row ``sent``, ``failed`` or
-  ``skipped`` as its send ends (marks that pile up during one commit share the next). The
-  tick repeats while batches come back full, within ``tick_budget`` seconds (default 80% of
-  the interval, so that ``max_instances=1`` never has to skip a run; 0 means no budget).
+  behind a token bucket of ``rate_per_second`` (Discord allows about 50 requests/s globally).
+  A writer task marks each row ``sent``, ``failed`` or ``skipped`` as its send ends (marks
+  that pile up during one commit share the next). The tick repeats while batches come back
+  full, within ``tick_budget`` seconds (default 80% of the interval, so that
+  ``max_instances=1`` never has to skip a run; 0 means no budget).
 - Several processes may tick against one PostgreSQL database: claims use ``FOR UPDATE SKIP
   LOCKED`` and the outbox key makes a second claim of the same message a no-op. SQLite is
   for one ticking process (``BEGIN IMMEDIATE`` serialises the claims).
@@ -98,6 +99,7 @@ from bot.snapshot import DispatchData
 from bot.store import Store
 from bot.timing import as_zone, resolve_local, utc
 from bot.tracker import Tracker
+from bot.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -441,8 +443,8 @@ class MarkWriter:
                     async with self.store.write() as session:
                         await apply_marks(session, marks)
                 except Exception:
-                    log.exception("could not record %d delivery marks; those rows stay "
-                                  "pending and are resent after the lease", len(marks))
+                    log.exception("could not record %s; those rows stay pending and are "
+                                  "resent after the lease", plural(len(marks), "delivery mark"))
             if self._closing and not self._marks:
                 return
 

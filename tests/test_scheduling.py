@@ -1005,7 +1005,9 @@ async def test_console_sender_prints_pings(sqlite_store: Store, plans: PlanRegis
     assert re.search(r"\[attachment digest\.png: \d+ bytes\]", text)
 
 
-MODULES = ["bot/scheduling.py", "bot/outbox.py", "bot/messages.py", "bot/senders.py"]
+MODULES = ["bot/scheduling.py", "bot/outbox.py", "bot/messages.py", "bot/senders.py",
+           "bot/snapshot.py", "bot/wording.py", "bot/dispatch/__init__.py",
+           "bot/dispatch/_payloads.py", "bot/dispatch/_registry.py", "bot/dispatch/_kinds.py"]
 
 
 @pytest.mark.parametrize("path", MODULES)
