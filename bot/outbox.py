@@ -8,6 +8,8 @@ The database is the source of truth. A learner row carries ``next_reminder_at``,
 ``kind:platform:recipient:period:learner`` (``INSERT … ON CONFLICT DO NOTHING``: a key that
 exists is never sent again), and advance ``next_*_at`` past now (clear the snooze, set
 ``announced``). Only rows that this transaction inserted as ``pending`` are returned to send.
+Each row's ``payload`` is its kind's typed payload (``bot.dispatch``) as JSON: the claims
+write it, the kind's builder parses it; nothing here reads it.
 
 Periods: reminders by local calendar date of the occurrence (so exactly one a day, DST or
 not), digests by the ISO week of their local date, snoozes by their instant, deadline
@@ -72,7 +74,7 @@ class Grace:
 
 @dataclass(frozen=True)
 class Claimed:
-    """An outbox row this process owns and must send."""
+    """An outbox row this process owns and must send (``payload``: its JSON, unparsed)."""
 
     id: int
     key: str

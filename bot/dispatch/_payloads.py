@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar, Self
+from typing import Any, Self
 
 
 class Payload:
-    """What a claim recorded about one message; ``to_partner``: it goes to a partner."""
+    """What a claim recorded about one message."""
 
-    to_partner: ClassVar[bool] = False
+    @property
+    def to_partner(self) -> bool:
+        """Say whether the message goes to a partner of the learner it is about."""
+        return False
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Self:
@@ -73,7 +76,7 @@ class CelebrationPayload(Payload):
     partner: bool = False
 
     @property
-    def to_partner(self) -> bool:  # type: ignore[override]
+    def to_partner(self) -> bool:
         return self.partner
 
     @classmethod
@@ -108,4 +111,6 @@ class DigestPayload(Payload):
 class PartnerDigestPayload(DigestPayload):
     """The partner's digest of a learner: the same period, only the shared sections."""
 
-    to_partner: ClassVar[bool] = True
+    @property
+    def to_partner(self) -> bool:
+        return True
