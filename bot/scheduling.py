@@ -41,7 +41,9 @@ Delivery guarantees
   that DM). If there is no such channel or the post fails, the row is marked ``failed`` with
   the DM error and a Notice (recorded once while unread) tells the learner at their next
   command; a partner's closed DM tells the learner the same way. A row posted in the
-  fallback channel is marked ``sent``. Nothing a sender raises stops the dispatcher.
+  fallback channel is marked ``sent``. Once a recipient's DM has refused within a batch, the
+  batch's other messages to them are not tried by DM again: they go straight to that same
+  fallback. Nothing a sender raises stops the dispatcher.
 
 What is sent (each rule lives in its kind's builder, ``bot/dispatch/_kinds.py``)
 - A daily reminder at the learner's local time, skipped when today's commitment is already
@@ -94,7 +96,7 @@ from bot.outbox import (
 )
 from bot.parsing import parse_duration
 from bot.plan import PlanRegistry
-from bot.senders import ConsoleSender, DeliveryError, Sender
+from bot.senders import CLOSED_DM, ConsoleSender, DeliveryError, Sender
 from bot.snapshot import DispatchData
 from bot.store import Store
 from bot.timing import as_zone, resolve_local, utc
@@ -325,9 +327,20 @@ class Dispatcher:
                 report.skipped += 1
             else:
                 jobs.append((row, built))
+        # One recipient's letters go one after the other (in claim order), recipients side by
+        # side: a DM that refused is then known before the same recipient's next letter.
+        by_recipient: dict[tuple[str, str], list[tuple[Claimed, Letter]]] = {}
+        for row, letter in jobs:
+            by_recipient.setdefault((row.recipient_platform, row.recipient_id), []).append(
+                (row, letter))
+        closed: set[tuple[str, str]] = set()  # recipients whose DMs refused this batch
+
+        async def send_all(letters: list[tuple[Claimed, Letter]]) -> None:
+            for row, letter in letters:
+                await self._send_one(row, letter, report, marks, closed)
+
         try:
-            await asyncio.gather(*(self._send_one(row, letter, report, marks)
-                                   for row, letter in jobs))
+            await asyncio.gather(*(send_all(letters) for letters in by_recipient.values()))
         finally:
             await marks.close()
 
@@ -339,10 +352,15 @@ class Dispatcher:
                                   late_due=row.due_at if row.late else None)
 
     async def _send_one(self, row: Claimed, letter: Letter, report: TickReport,
-                        marks: MarkWriter) -> None:
+                        marks: MarkWriter, closed: set[tuple[str, str]]) -> None:
+        """Send one letter; a recipient whose DMs refused earlier in the batch is not retried."""
+        recipient = (row.recipient_platform, row.recipient_id)
         async with self._pool:
             message = letter.message
             try:
+                if recipient in closed:
+                    raise DeliveryError("Cannot send messages to this user (refused earlier "
+                                        "in this batch)", permanent=True, code=CLOSED_DM)
                 if message.chart is not None:
                     message = await asyncio.to_thread(with_attachment, message)
                 sender = self.senders.get(row.recipient_platform)
@@ -352,6 +370,8 @@ class Dispatcher:
                 await self.limiter.acquire()
                 await sender.send(row.recipient_platform, row.recipient_id, message)
             except DeliveryError as exc:
+                if exc.closed_dm:
+                    closed.add(recipient)
                 await self._failed(row, letter, message, exc, report, marks)
                 return
             except Exception as exc:

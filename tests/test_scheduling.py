@@ -73,11 +73,13 @@ class RecordingSender:
         self.post_fails = post_fails
         self.sent: list[Delivery] = []
         self.posts: list[Delivery] = []
+        self.attempts: list[str] = []  # every recipient send() was called for
         self.in_flight = 0
         self.max_in_flight = 0
 
     async def send(self, recipient_platform: str, recipient_id: str,
                    message: OutMessage) -> None:
+        self.attempts.append(recipient_id)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -718,6 +720,20 @@ async def test_closed_dm_of_a_learner_who_onboarded_in_a_dm_never_falls_back_to_
     assert rows["alice"].status == "failed" and "50007" in (rows["alice"].error or "")
     reply = await commands.dispatch(alice, "/progress")
     assert reply.notices and reply.notices[0].startswith("Pacer could not DM you your daily")
+
+
+async def test_a_closed_dm_is_tried_once_per_batch_then_its_messages_go_to_the_fallback(
+        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(tracker, "alice")
+    await tracker.add_deadline(alice, "NVIDIA Interview", date(2026, 12, 7))  # 7 days ahead
+    async with store.write() as session:
+        await session.execute(update(m.Space).values(fallback_channel_id="555"))
+    sender = RecordingSender(clock, closed={"alice"})
+    report = await dispatcher(store, plans, clock, sender).tick(BERLIN_19)
+    assert sender.attempts == ["alice"]  # the deadline reminder did not knock again
+    assert sorted((p.channel, p.message.kind) for p in sender.posts) == [
+        ("555", "deadline"), ("555", "reminder")]
+    assert (report.sent, report.fallback, report.failed) == (2, 2, 0)
 
 
 async def test_closed_dm_notices_do_not_pile_up(store: Store, tracker: Tracker,
