@@ -29,7 +29,8 @@ async def run(grammar: Grammar, actor: Actor, *lines: str) -> list[str]:
 
 async def test_start_derives_weeks_and_schedules_the_reminder(
         services: Services, alice: Actor, store: Store) -> None:
-    await services.onboarding.start(alice, Onboarding(timezone="Europe/Berlin", commitment_minutes=240))
+    await services.onboarding.start(
+        alice, Onboarding(timezone="Europe/Berlin", commitment_minutes=240))
     row = await services.onboarding.profile(alice)
     assert row.commitment_weeks == 6  # ceil(150 h / (4 h * 7))
     assert row.start_date == date(2026, 11, 30)

@@ -31,9 +31,9 @@ from bot.errors import InputError, StateError
 from bot.export_data import collect, filenames, to_csv_zip, to_json
 from bot.export_markdown import export_filename, render_markdown
 from bot.importer import MAX_BYTES, ImportPlan, apply_import, prepare_import
+from bot.outcomes import Imported
 from bot.parsing import quote_input
 from bot.plan import Plan
-from bot.outcomes import Imported
 from bot.replies import Attachment, Reply
 from bot.services.context import Context
 from bot.snapshot import LearnerData, load_one
