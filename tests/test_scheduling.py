@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from bot import models as m
 from bot import progress
 from bot.actors import Actor
-from bot.commands import USAGE, Commands
+from bot.app import build_services
 from bot.config import SchedulerSettings
 from bot.dispatch import (
     KINDS,
@@ -37,14 +37,18 @@ from bot.dispatch import (
     ReminderPayload,
     Skip,
 )
+from bot.errors import InputError
+from bot.grammar import Grammar
 from bot.messages import OutMessage, build_digest
 from bot.outbox import LATE_AFTER, load_dispatch_data, load_snapshots, outbox_key
+from bot.parsing import parse_snooze
 from bot.plan import PlanRegistry
-from bot.scheduling import JOB_ID, Dispatcher, RateLimiter, register_commands, snooze_until
+from bot.scheduling import JOB_ID, Dispatcher, RateLimiter
 from bot.senders import CLOSED_DM, ConsoleSender, DeliveryError
+from bot.services import Onboarding, Services
 from bot.snapshot import DayTotal, DispatchData, load_one
 from bot.store import Store
-from bot.tracker import Onboarding, Tracker
+from bot.values import ScoreInput, SnoozeSpec
 from tests.conftest import FakeClock
 
 BERLIN_19 = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)  # Monday 19:00 in Berlin
@@ -110,12 +114,13 @@ def actor(name: str, platform: str = "console") -> Actor:
     return Actor(platform, name, name.capitalize(), space_id="console")
 
 
-async def onboard(tracker: Tracker, name: str, *, tz: str = "Europe/Berlin",
+async def onboard(services: Services, name: str, *, tz: str = "Europe/Berlin",
                   reminder: time | None = time(19, 0), start: date | None = None,
                   day_start: int = 3, commitment: int = 240, platform: str = "console") -> Actor:
     who = actor(name, platform)
-    await tracker.start(who, Onboarding(timezone=tz, start_date=start, reminder_time=reminder,
-                                        day_start_hour=day_start, commitment_minutes=commitment))
+    await services.onboarding.start(who, Onboarding(
+        timezone=tz, start_date=start, reminder_time=reminder, day_start_hour=day_start,
+        commitment_minutes=commitment))
     return who
 
 
@@ -184,8 +189,8 @@ async def test_dst_reminder_fires_once_at_the_documented_instant(
         store: Store, plans: PlanRegistry, clock: FakeClock, tz: str, day: date, at: time,
         expected: datetime) -> None:
     clock.set(expected - timedelta(hours=4))
-    tracker = Tracker(store, plans, clock)
-    await onboard(tracker, "alice", tz=tz, reminder=at, start=day - timedelta(days=7),
+    services = build_services(store, plans, clock=clock)
+    await onboard(services, "alice", tz=tz, reminder=at, start=day - timedelta(days=7),
                   day_start=0)
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
@@ -208,9 +213,9 @@ async def test_dst_reminder_fires_once_at_the_documented_instant(
     (timedelta(hours=6, minutes=1), False, True),
 ])
 async def test_restart_in_the_due_window_loses_nothing_within_grace_and_never_duplicates(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock,
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock,
         down_for: timedelta, sent: bool, late: bool) -> None:
-    await onboard(tracker, "alice")
+    await onboard(services, "alice")
     sender = RecordingSender(clock)
     before = dispatcher(store, plans, clock, sender)
     await run_between(before, clock, BERLIN_19 - timedelta(minutes=20),
@@ -234,9 +239,9 @@ async def test_restart_in_the_due_window_loses_nothing_within_grace_and_never_du
     (timedelta(hours=30), "sent"),
     (timedelta(hours=49), "missed"),
 ])
-async def test_digest_grace_window(store: Store, tracker: Tracker, plans: PlanRegistry,
+async def test_digest_grace_window(store: Store, services: Services, plans: PlanRegistry,
                                    clock: FakeClock, down_for: timedelta, status: str) -> None:
-    await onboard(tracker, "alice", reminder=None)
+    await onboard(services, "alice", reminder=None)
     sender = RecordingSender(clock)
     await tick_at(dispatcher(store, plans, clock, sender), clock, SUNDAY_18 + down_for)
     await tick_at(dispatcher(store, plans, clock, sender), clock,
@@ -252,8 +257,8 @@ async def test_digest_grace_window(store: Store, tracker: Tracker, plans: PlanRe
 
 
 async def test_downtime_over_several_days_sends_only_the_latest_within_grace(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    await onboard(tracker, "alice")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice")
     sender = RecordingSender(clock)
     await tick_at(dispatcher(store, plans, clock, sender), clock,
                   BERLIN_19 + timedelta(days=3, hours=1))
@@ -265,8 +270,8 @@ async def test_downtime_over_several_days_sends_only_the_latest_within_grace(
 
 
 async def test_crash_between_claim_and_send_resends_once_on_start(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    await onboard(tracker, "alice")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice")
     sender = RecordingSender(clock)
     crashed = dispatcher(store, plans, clock, sender)
     clock.set(BERLIN_19)
@@ -284,10 +289,10 @@ async def test_crash_between_claim_and_send_resends_once_on_start(
     assert [(r.status, r.attempts) for r in await outbox(store)] == [("sent", 1)]
 
 
-async def test_pending_rows_are_recovered_by_lease(store: Store, tracker: Tracker,
+async def test_pending_rows_are_recovered_by_lease(store: Store, services: Services,
                                                    plans: PlanRegistry, clock: FakeClock) -> None:
     """SQLite (one process) recovers at start; PostgreSQL peers wait for the lease."""
-    await onboard(tracker, "alice")
+    await onboard(services, "alice")
     sender = RecordingSender(clock)
     clock.set(BERLIN_19)
     await dispatcher(store, plans, clock, sender).claim(BERLIN_19)
@@ -304,8 +309,8 @@ async def test_pending_rows_are_recovered_by_lease(store: Store, tracker: Tracke
 
 
 async def test_transient_failure_is_retried_after_the_lease_then_sent_once(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    await onboard(tracker, "alice")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice")
     sender = RecordingSender(clock, transient={"alice"})
     d = dispatcher(store, plans, clock, sender)
     await tick_at(d, clock, BERLIN_19)
@@ -321,8 +326,8 @@ async def test_transient_failure_is_retried_after_the_lease_then_sent_once(
 
 
 async def test_transient_failures_give_up_after_max_attempts(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    await onboard(tracker, "alice")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice")
     sender = RecordingSender(clock, transient={"alice"})
     d = Dispatcher(store, plans, {"console": sender}, clock=clock, max_attempts=3,
                    settings=SchedulerSettings(rate_per_second=0))
@@ -335,10 +340,10 @@ async def test_transient_failures_give_up_after_max_attempts(
 
 
 async def test_reminder_skipped_when_commitment_met_but_schedule_advances(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice")
-    await onboard(tracker, "bob")
-    await tracker.log_time(alice, 240)
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice")
+    await onboard(services, "bob")
+    await services.timelog.log_time(alice, 240)
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     await tick_at(d, clock, BERLIN_19)
@@ -352,10 +357,10 @@ async def test_reminder_skipped_when_commitment_met_but_schedule_advances(
 
 
 async def test_paused_learner_gets_no_reminder_streak_frozen_digest_still_sent(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice", start=date(2026, 11, 28))
-    await tracker.log_time(alice, 60, when=date(2026, 11, 29))
-    await tracker.pause(alice, date(2026, 12, 6))
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice", start=date(2026, 11, 28))
+    await services.timelog.log_time(alice, 60, day=date(2026, 11, 29))
+    await services.pauses.pause(alice, date(2026, 12, 6))
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     for n in range(8):
@@ -365,13 +370,13 @@ async def test_paused_learner_gets_no_reminder_streak_frozen_digest_still_sent(
     assert [x.at for x in reminders] == [BERLIN_19 + timedelta(days=7)]  # Monday 7 Dec
     assert {r.error for r in await outbox(store, "reminder") if r.status == "skipped"} == {"paused"}
     assert len(sender.to("alice", "digest")) == 1
-    data, _plan, _today = await tracker.snapshot(alice)
+    data, _plan, _today = await services.views.snapshot(alice)
     assert progress.streak(data, date(2026, 12, 6)).days == 1  # frozen, not broken
 
 
 async def test_reminder_before_the_plan_starts_is_skipped(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    await onboard(tracker, "alice", start=date(2026, 12, 2))
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice", start=date(2026, 12, 2))
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     for n in range(3):
@@ -380,19 +385,20 @@ async def test_reminder_before_the_plan_starts_is_skipped(
 
 
 async def test_changed_reminder_time_takes_effect_next_occurrence_once_a_day(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice")
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     await tick_at(d, clock, BERLIN_19)
     clock.set(BERLIN_19 + timedelta(minutes=10))
-    await tracker.update_settings(alice, reminder_minute=21 * 60)  # later the same evening
+    # Later the same evening.
+    await services.onboarding.update_settings(alice, {"reminder_minute": 21 * 60})
     await run_between(d, clock, BERLIN_19 + timedelta(minutes=30),
                       BERLIN_19 + timedelta(days=1, hours=3), step=timedelta(minutes=30))
     assert [x.at for x in sender.to("alice", "reminder")] == [
         BERLIN_19, datetime(2026, 12, 1, 20, 0, tzinfo=UTC)]  # not twice on 30 Nov
     clock.set(datetime(2026, 12, 1, 21, 0, tzinfo=UTC))
-    await tracker.update_settings(alice, timezone="America/New_York")
+    await services.onboarding.update_settings(alice, {"timezone": "America/New_York"})
     await run_between(d, clock, datetime(2026, 12, 1, 21, 30, tzinfo=UTC),
                       datetime(2026, 12, 3, 3, 0, tzinfo=UTC), step=timedelta(minutes=30))
     # 21:00 in New York on 1 Dec (02:00 UTC on 2 Dec) is still 1 Dec there, a date that had
@@ -402,9 +408,9 @@ async def test_changed_reminder_time_takes_effect_next_occurrence_once_a_day(
 
 
 async def test_learners_of_other_platforms_are_left_to_their_dispatcher(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    await onboard(tracker, "alice")
-    await onboard(tracker, "dora", platform="discord")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice")
+    await onboard(services, "dora", platform="discord")
     sender = RecordingSender(clock)
     await tick_at(dispatcher(store, plans, clock, sender), clock, BERLIN_19)
     assert [x.recipient for x in sender.sent] == ["alice"]
@@ -415,13 +421,13 @@ async def test_learners_of_other_platforms_are_left_to_their_dispatcher(
 
 
 async def test_snooze_after_the_reminder_reminds_once_more(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice")
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     await tick_at(d, clock, BERLIN_19)
     clock.set(BERLIN_19 + timedelta(minutes=3))
-    await tracker.snooze(alice, clock() + timedelta(hours=1))
+    await services.pauses.snooze(alice, SnoozeSpec("minutes", 60))
     await run_between(d, clock, BERLIN_19 + timedelta(minutes=5), BERLIN_19 + timedelta(hours=3))
     snoozed = sender.to("alice", "snooze")
     assert [x.at for x in snoozed] == [BERLIN_19 + timedelta(hours=1, minutes=5)]
@@ -430,13 +436,13 @@ async def test_snooze_after_the_reminder_reminds_once_more(
 
 
 async def test_snooze_before_the_reminder_holds_it_until_the_snooze_ends(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice")
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
-    until = snooze_until("evening", clock(), "Europe/Berlin")
+    await services.pauses.snooze(alice, SnoozeSpec("evening"))
+    until = (await learner_row(store, "alice")).snoozed_until
     assert until == datetime(2026, 11, 30, 19, 0, tzinfo=UTC)  # 20:00 Berlin
-    await tracker.snooze(alice, until)
     await run_between(d, clock, BERLIN_19 - timedelta(minutes=30), BERLIN_19 + timedelta(hours=2))
     assert sender.to("alice", "reminder") == []
     assert [x.at for x in sender.to("alice", "snooze")] == [until]
@@ -446,13 +452,13 @@ async def test_snooze_before_the_reminder_holds_it_until_the_snooze_ends(
 
 
 async def test_snoozed_reminder_skipped_once_the_commitment_is_met(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice")
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     await tick_at(d, clock, BERLIN_19)
-    await tracker.snooze(alice, clock() + timedelta(hours=1))
-    await tracker.log_time(alice, 240)
+    await services.pauses.snooze(alice, SnoozeSpec("minutes", 60))
+    await services.timelog.log_time(alice, 240)
     await tick_at(d, clock, BERLIN_19 + timedelta(hours=1))
     assert sender.to("alice", "snooze") == []
     assert [r.status for r in await outbox(store, "snooze")] == ["skipped"]
@@ -466,8 +472,15 @@ async def test_snoozed_reminder_skipped_once_the_commitment_is_met(
      datetime(2026, 11, 30, 19, 0, tzinfo=UTC)),
     ("off", datetime(2026, 11, 30, 12, 0, tzinfo=UTC), None),
 ])
-def test_snooze_until(text: str, now: datetime, expected: datetime | None) -> None:
-    assert snooze_until(text, now, "Europe/Berlin") == expected
+async def test_snooze_ends_when_the_learner_said(
+        store: Store, services: Services, clock: FakeClock, text: str, now: datetime,
+        expected: datetime | None) -> None:
+    alice = await onboard(services, "alice")
+    clock.set(now)
+    if text == "off":  # cancelling needs a snooze to cancel
+        await services.pauses.snooze(alice, parse_snooze("1h"))
+    await services.pauses.snooze(alice, parse_snooze(text))
+    assert (await learner_row(store, "alice")).snoozed_until == expected
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -475,11 +488,12 @@ def test_snooze_until(text: str, now: datetime, expected: datetime | None) -> No
     ("soonish", "Snooze for a duration such as `1h` or `30m`"),
     ("25h", "Snooze for a duration such as `1h` or `30m`"),
 ])
-def test_snooze_until_refuses(text: str, message: str) -> None:
-    from bot.errors import InputError
-
+async def test_snooze_refuses(services: Services, clock: FakeClock, text: str,
+                              message: str) -> None:
+    alice = await onboard(services, "alice")
+    clock.set(datetime(2026, 11, 30, 19, 30, tzinfo=UTC))  # 20:30 in Berlin
     with pytest.raises(InputError) as err:
-        snooze_until(text, datetime(2026, 11, 30, 20, 30, tzinfo=UTC), "Europe/Berlin")
+        await services.pauses.snooze(alice, parse_snooze(text))
     assert message in err.value.message
 
 
@@ -487,13 +501,14 @@ def test_snooze_until_refuses(text: str, message: str) -> None:
 
 
 async def test_deadline_reminders_seven_days_and_one_day_before_once_each(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice")
-    await tracker.add_deadline(alice, "NVIDIA Interview", date(2026, 12, 10))
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice")
+    await services.deadlines.add_deadline(alice, "NVIDIA Interview", date(2026, 12, 10))
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     clock.set(datetime(2026, 12, 9, 12, 0, tzinfo=UTC))
-    await tracker.log_time(alice, 240)  # the daily reminder of 9 Dec is skipped, not the deadline
+    # The daily reminder of 9 Dec is skipped, not the deadline reminder.
+    await services.timelog.log_time(alice, 240)
     for n in range(12):
         await tick_at(d, clock, BERLIN_19 + timedelta(days=n))
         await tick_at(d, clock, BERLIN_19 + timedelta(days=n, minutes=5))
@@ -506,23 +521,21 @@ async def test_deadline_reminders_seven_days_and_one_day_before_once_each(
 
 
 @pytest.mark.parametrize(("share", "partner_told"), [(("days",), True), (("hours",), False)])
-async def test_celebration_announced_once_to_learner_and_sharing_partner(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock,
+async def test_celebration_announced_in_the_reply_and_once_to_a_sharing_partner(
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock,
         share: tuple[str, ...], partner_told: bool) -> None:
-    alice = await onboard(tracker, "alice")
+    alice = await onboard(services, "alice")
     bob = actor("bob")
-    await tracker.invite_partner(alice, bob)
-    await tracker.accept_partner(bob)
-    await tracker.set_share(alice, share)
-    outcome = await tracker.log_time(alice, 30)
+    await services.partners.invite(alice, bob)
+    await services.partners.accept(bob)
+    await services.partners.share(alice, share)
+    outcome = await services.timelog.log_time(alice, 30)
     assert [c.milestone_id for c in outcome.celebrations] == ["first-log"]
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     await tick_at(d, clock, clock() + timedelta(minutes=1))
     await tick_at(d, clock, clock() + timedelta(minutes=1))
-    mine = sender.to("alice", "celebration")
-    assert [x.message.text for x in mine] == [
-        "🏅 You reached an achievement: **First study session logged** (30 Nov 2026)."]
+    assert sender.to("alice") == []  # the reply announced it: no second message
     theirs = sender.to("bob", "celebration")
     assert len(theirs) == (1 if partner_told else 0)
     if theirs:
@@ -531,19 +544,20 @@ async def test_celebration_announced_once_to_learner_and_sharing_partner(
         assert (await session.scalars(select(m.MilestoneReached.announced))).all() == [True]
 
 
-async def test_a_celebration_announced_in_the_reply_reaches_only_the_partner(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice")
+async def test_a_celebration_row_already_sent_is_not_sent_again_and_the_partner_gets_theirs(
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice")
     bob = actor("bob")
-    await tracker.invite_partner(alice, bob)
-    await tracker.accept_partner(bob)
-    await tracker.set_share(alice, ["days"])
-    outcome = await tracker.log_time(alice, 30)
-    assert [c.milestone_id for c in outcome.celebrations] == ["first-log"]
-    # What the write path does when its reply announces the milestone: in the same
-    # transaction, the learner's celebration recorded as sent; ``announced`` left false.
+    await services.partners.invite(alice, bob)
+    await services.partners.accept(bob)
+    await services.partners.share(alice, ["days"])
+    # What a write does when its reply announces the milestone, in one transaction: the
+    # milestone recorded with ``announced`` false and the learner's celebration as sent.
     row = await learner_row(store, "alice")
     async with store.write() as session:
+        session.add(m.MilestoneReached(learner_id=row.id, milestone_id="first-log",
+                                       reached_on=date(2026, 11, 30), reached_at=clock(),
+                                       announced=False))
         session.add(m.Outbox(
             key=outbox_key("celebration", "console", "alice", "first-log", row.id),
             kind="celebration", learner_id=row.id, recipient_platform="console",
@@ -555,13 +569,12 @@ async def test_a_celebration_announced_in_the_reply_reaches_only_the_partner(
     first = await d.tick(clock() + timedelta(minutes=1))
     await tick_at(d, clock, clock() + timedelta(minutes=2))
     assert sender.to("alice") == []
-    theirs = sender.to("bob", "celebration")
-    assert [x.message.text for x in theirs] == [
+    assert [x.message.text for x in sender.to("bob", "celebration")] == [
         "🏅 Alice reached an achievement: **First study session logged** (30 Nov 2026)."]
     assert (first.claimed, first.sent, first.failed) == (1, 1, 0)
     rows = await outbox(store, "celebration")
-    assert sorted((r.recipient_id, r.status) for r in rows) == [("alice", "sent"),
-                                                                 ("bob", "sent")]
+    assert sorted((r.recipient_id, r.status, r.attempts) for r in rows) == [
+        ("alice", "sent", 1), ("bob", "sent", 1)]
     async with store.read() as session:
         assert (await session.scalars(select(m.MilestoneReached.announced))).all() == [True]
 
@@ -570,19 +583,19 @@ async def test_a_celebration_announced_in_the_reply_reaches_only_the_partner(
 
 
 async def test_partner_digest_only_while_accepted_and_only_shared_parts(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice", reminder=None, start=date(2026, 11, 30))
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice", reminder=None, start=date(2026, 11, 30))
     bob = actor("bob")
-    await tracker.log_time(alice, 150, "block manager")
-    await tracker.add_note(alice, "insight", "secret insight")
-    await tracker.add_deadline(alice, "Private deadline", date(2026, 12, 20))
-    await tracker.invite_partner(alice, bob)
+    await services.timelog.log_time(alice, 150, "block manager")
+    await services.notes.add_insight(alice, "secret insight")
+    await services.deadlines.add_deadline(alice, "Private deadline", date(2026, 12, 20))
+    await services.partners.invite(alice, bob)
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     await tick_at(d, clock, SUNDAY_18)  # invited, not accepted: no partner digest
     assert len(sender.to("alice", "digest")) == 1 and sender.to("bob") == []
-    await tracker.accept_partner(bob)
-    await tracker.set_share(alice, ["hours"])
+    await services.partners.accept(bob)
+    await services.partners.share(alice, ["hours"])
     await tick_at(d, clock, SUNDAY_18 + timedelta(days=7))
     theirs = sender.to("bob", "digest-partner")
     assert len(theirs) == 1
@@ -595,17 +608,17 @@ async def test_partner_digest_only_while_accepted_and_only_shared_parts(
 
 
 async def test_ending_the_partnership_stops_a_claimed_digest(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice", reminder=None)
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice", reminder=None)
     bob = actor("bob")
-    await tracker.invite_partner(alice, bob)
-    await tracker.accept_partner(bob)
+    await services.partners.invite(alice, bob)
+    await services.partners.accept(bob)
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     clock.set(SUNDAY_18)
     batch = await d.claim(SUNDAY_18)
     assert sorted(r.kind for r in batch.to_send) == ["digest", "digest-partner"]
-    await tracker.end_partnership(alice)
+    await services.partners.end(alice)
     await d.deliver(batch.to_send)
     assert sender.to("bob") == [] and len(sender.to("alice", "digest")) == 1
     rows = {r.kind: r for r in await outbox(store)}
@@ -614,9 +627,9 @@ async def test_ending_the_partnership_stops_a_claimed_digest(
 
 
 async def test_fortnightly_digest_every_other_week(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice", reminder=None, start=date(2026, 11, 30))
-    await tracker.update_settings(alice, digest_every_weeks=2)
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice", reminder=None, start=date(2026, 11, 30))
+    await services.onboarding.update_settings(alice, {"digest_every_weeks": 2})
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     for week in range(4):
@@ -628,17 +641,17 @@ async def test_fortnightly_digest_every_other_week(
 
 
 async def test_dispatch_data_gives_the_same_digest_as_the_full_snapshot(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice", start=date(2026, 11, 23))
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice", start=date(2026, 11, 23))
     for day, minutes, topic in [(date(2026, 11, 23), 60, "a"), (date(2026, 11, 30), 90, "b"),
                                 (date(2026, 11, 30), 150, "c"), (date(2026, 11, 29), 30, None)]:
-        await tracker.log_time(alice, minutes, topic, when=day)
-    await tracker.mark_done(alice, "day01")
-    await tracker.rate_skill(alice, "scheduler", 2, week=1)
-    await tracker.rate_skill(alice, "scheduler", 4, week=2)
-    await tracker.record_score(alice, "quiz-week1", lambda _max: 17)
-    await tracker.add_note(alice, "challenge", "build broke", solution="gcc 12")
-    await tracker.pause(alice, date(2026, 12, 1))
+        await services.timelog.log_time(alice, minutes, topic, day=day)
+    await services.checklist.mark_done(alice, "day01")
+    await services.scores.rate_skill(alice, "scheduler", 2, week=1)
+    await services.scores.rate_skill(alice, "scheduler", 4, week=2)
+    await services.scores.record_score(alice, "quiz-week1", ScoreInput.of(17))
+    await services.notes.add_challenge(alice, "build broke", solution="gcc 12")
+    await services.pauses.pause(alice, date(2026, 12, 1))
     row = await learner_row(store, "alice")
     plan = plans.get(row.plan_id)
     async with store.read() as session:
@@ -664,11 +677,11 @@ async def test_dispatch_data_gives_the_same_digest_as_the_full_snapshot(
 
 @pytest.mark.parametrize("fallback", ["space", "home", None])
 async def test_closed_dms_fall_back_or_record_a_notice_and_the_dispatcher_keeps_going(
-        store: Store, tracker: Tracker, commands: Commands, plans: PlanRegistry,
+        store: Store, services: Services, grammar: Grammar, plans: PlanRegistry,
         clock: FakeClock, fallback: str | None) -> None:
-    alice = await onboard(tracker, "alice")
-    await onboard(tracker, "bob")
-    await onboard(tracker, "carol")
+    alice = await onboard(services, "alice")
+    await onboard(services, "bob")
+    await onboard(services, "carol")
     async with store.write() as session:
         if fallback == "space":
             await session.execute(update(m.Space).values(fallback_channel_id="555"))
@@ -683,7 +696,7 @@ async def test_closed_dms_fall_back_or_record_a_notice_and_the_dispatcher_keeps_
     rows = {r.recipient_id: r for r in await outbox(store, "reminder")}
     assert rows["bob"].status == "sent"
     assert rows["carol"].status == "failed" and "RuntimeError" in (rows["carol"].error or "")
-    reply = await commands.dispatch(alice, "/progress")
+    reply = await grammar.dispatch(alice, "/progress")
     if fallback is None:
         assert sender.posts == []
         assert rows["alice"].status == "failed" and "50007" in (rows["alice"].error or "")
@@ -702,15 +715,19 @@ async def test_closed_dms_fall_back_or_record_a_notice_and_the_dispatcher_keeps_
 
 @pytest.mark.parametrize("space_fallback", [None, "555"])
 async def test_closed_dm_of_a_learner_who_onboarded_in_a_dm_never_falls_back_to_that_dm(
-        store: Store, tracker: Tracker, commands: Commands, plans: PlanRegistry,
+        store: Store, services: Services, grammar: Grammar, plans: PlanRegistry,
         clock: FakeClock, space_fallback: str | None) -> None:
-    # Onboarded in a DM: the home channel is the DM, and there is no home space.
+    # Onboarded in a DM: no home space. Onboarding now keeps only server channels as the
+    # home channel, but learners onboarded before that have the DM recorded as their home.
     alice = Actor("console", "alice", "Alice", space_id=None, channel_id="dm-alice")
-    await tracker.start(alice, Onboarding(timezone="Europe/Berlin", reminder_time=time(19, 0),
-                                          day_start_hour=3, commitment_minutes=240))
-    await onboard(tracker, "bob")  # bob's server space, with its fallback channel
+    await services.onboarding.start(alice, Onboarding(
+        timezone="Europe/Berlin", reminder_time=time(19, 0), day_start_hour=3,
+        commitment_minutes=240))
+    await onboard(services, "bob")  # bob's server space, with its fallback channel
     async with store.write() as session:
         await session.execute(update(m.Space).values(fallback_channel_id=space_fallback))
+        await session.execute(update(m.Learner).where(m.Learner.external_id == "alice")
+                              .values(home_channel_id="dm-alice"))
     row = await learner_row(store, "alice")
     assert (row.home_channel_id, row.home_space_id) == ("dm-alice", None)
     sender = RecordingSender(clock, closed={"alice"})
@@ -718,14 +735,15 @@ async def test_closed_dm_of_a_learner_who_onboarded_in_a_dm_never_falls_back_to_
     assert sender.posts == []  # neither the DM again nor another learner's server
     rows = {r.recipient_id: r for r in await outbox(store, "reminder")}
     assert rows["alice"].status == "failed" and "50007" in (rows["alice"].error or "")
-    reply = await commands.dispatch(alice, "/progress")
+    reply = await grammar.dispatch(alice, "/progress")
     assert reply.notices and reply.notices[0].startswith("Pacer could not DM you your daily")
 
 
 async def test_a_closed_dm_is_tried_once_per_batch_then_its_messages_go_to_the_fallback(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice")
-    await tracker.add_deadline(alice, "NVIDIA Interview", date(2026, 12, 7))  # 7 days ahead
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice")
+    # Seven days ahead: a deadline reminder rides on the daily one.
+    await services.deadlines.add_deadline(alice, "NVIDIA Interview", date(2026, 12, 7))
     async with store.write() as session:
         await session.execute(update(m.Space).values(fallback_channel_id="555"))
     sender = RecordingSender(clock, closed={"alice"})
@@ -736,9 +754,9 @@ async def test_a_closed_dm_is_tried_once_per_batch_then_its_messages_go_to_the_f
     assert (report.sent, report.fallback, report.failed) == (2, 2, 0)
 
 
-async def test_closed_dm_notices_do_not_pile_up(store: Store, tracker: Tracker,
+async def test_closed_dm_notices_do_not_pile_up(store: Store, services: Services,
                                                 plans: PlanRegistry, clock: FakeClock) -> None:
-    await onboard(tracker, "alice")
+    await onboard(services, "alice")
     sender = RecordingSender(clock, closed={"alice"}, post_fails=True)
     d = dispatcher(store, plans, clock, sender)
     for n in range(3):
@@ -749,16 +767,16 @@ async def test_closed_dm_notices_do_not_pile_up(store: Store, tracker: Tracker,
     assert [r.status for r in await outbox(store, "reminder")] == ["failed"] * 3
 
 
-async def test_closed_partner_dm_tells_the_learner(store: Store, tracker: Tracker,
+async def test_closed_partner_dm_tells_the_learner(store: Store, services: Services,
                                                    plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice", reminder=None)
+    alice = await onboard(services, "alice", reminder=None)
     bob = actor("bob")
-    await tracker.invite_partner(alice, bob)
-    await tracker.accept_partner(bob)
+    await services.partners.invite(alice, bob)
+    await services.partners.accept(bob)
     sender = RecordingSender(clock, closed={"bob"})
     await tick_at(dispatcher(store, plans, clock, sender), clock, SUNDAY_18)
     assert sender.posts == []  # a digest never goes to a channel
-    data, _plan, _today = await tracker.snapshot(alice)
+    data, _plan, _today = await services.views.snapshot(alice)
     assert data.notices == ["Your accountability partner could not receive your digest: their "
                             "DMs are closed to Pacer."]
 
@@ -802,9 +820,9 @@ async def add_pending(store: Store, learner: m.Learner, kind: str, payload: dict
 
 
 async def test_the_machinery_sends_a_kind_it_has_never_heard_of_through_its_registry(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    await onboard(tracker, "alice", reminder=None)
-    await onboard(tracker, "bob", reminder=None)
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice", reminder=None)
+    await onboard(services, "bob", reminder=None)
     async with store.write() as session:  # a fallback channel a nudge must not use
         await session.execute(update(m.Space).values(fallback_channel_id="555"))
     alice, bob = await learner_row(store, "alice"), await learner_row(store, "bob")
@@ -830,8 +848,8 @@ async def test_the_machinery_sends_a_kind_it_has_never_heard_of_through_its_regi
 
 
 async def test_a_malformed_payload_fails_its_row_alone(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    await onboard(tracker, "alice", reminder=None)
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice", reminder=None)
     alice = await learner_row(store, "alice")
     await add_pending(store, alice, "nudge", {"wrong": "key"}, clock())
     await add_pending(store, alice, "nudge", {"word": "psst"}, clock())
@@ -876,8 +894,8 @@ def test_every_kind_the_claims_write_is_registered_with_a_typed_payload() -> Non
 
 
 async def test_a_skip_is_a_value_with_its_reason(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    await onboard(tracker, "alice", start=date(2026, 12, 7))
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice", start=date(2026, 12, 7))
     row = await learner_row(store, "alice")
     async with store.read() as session:
         data = (await load_dispatch_data(session, [row.id]))[row.id]
@@ -900,9 +918,9 @@ async def test_a_skip_is_a_value_with_its_reason(
 
 async def test_sends_are_bounded_by_the_pool(sqlite_store: Store, plans: PlanRegistry,
                                              clock: FakeClock) -> None:
-    tracker = Tracker(sqlite_store, plans, clock)
+    services = build_services(sqlite_store, plans, clock=clock)
     for i in range(20):
-        await onboard(tracker, f"learner{i}")
+        await onboard(services, f"learner{i}")
     sender = RecordingSender(clock)
     d = dispatcher(sqlite_store, plans, clock, sender, send_concurrency=3, claim_batch=7)
     clock.set(BERLIN_19)
@@ -945,9 +963,9 @@ class BlockingSender(RecordingSender):
 
 async def test_start_runs_one_coalescing_tick_job_and_stop_drains_in_flight_sends(
         sqlite_store: Store, plans: PlanRegistry, clock: FakeClock) -> None:
-    tracker = Tracker(sqlite_store, plans, clock)
+    services = build_services(sqlite_store, plans, clock=clock)
     for i in range(5):
-        await onboard(tracker, f"learner{i}")
+        await onboard(services, f"learner{i}")
     clock.set(BERLIN_19)
     sender = BlockingSender(clock)
     d = Dispatcher(sqlite_store, plans, {"console": sender}, clock=clock,
@@ -975,40 +993,38 @@ async def test_start_runs_one_coalescing_tick_job_and_stop_drains_in_flight_send
 
 
 async def test_digest_preview_and_snooze_commands(
-        store: Store, commands: Commands, tracker: Tracker, clock: FakeClock) -> None:
-    register_commands(commands)
+        store: Store, grammar: Grammar, services: Services, clock: FakeClock) -> None:
     alice = actor("alice")
-    await commands.dispatch(alice, "/start Europe/Berlin")
-    await commands.dispatch(alice, "/log 2h paging")
-    await commands.dispatch(alice, "/insight private thought")
-    reply = await commands.dispatch(alice, "/digest preview")
+    await grammar.dispatch(alice, "/start Europe/Berlin")
+    await grammar.dispatch(alice, "/log 2h paging")
+    await grammar.dispatch(alice, "/insight private thought")
+    reply = await grammar.dispatch(alice, "/digest preview")
     assert not reply.error and reply.title == "Digest preview"
     assert "2h of 150–200h" in reply.text and "private thought" in reply.text
     assert "You have no accountability partner" in reply.text
     assert reply.attachment is not None and reply.attachment.data.startswith(b"\x89PNG")
-    await commands.dispatch(alice, "/partner invite bob", resolve_user=actor)
-    await commands.dispatch(actor("bob"), "/partner accept")
-    reply = await commands.dispatch(alice, "/digest")
+    await grammar.dispatch(alice, "/partner invite bob", resolve_user=actor)
+    await grammar.dispatch(actor("bob"), "/partner accept")
+    reply = await grammar.dispatch(alice, "/digest")
     head, partner_part = reply.text.split("__Your partner gets (hours, days, streak)__")
     assert "private thought" in head and "private thought" not in partner_part
     assert "**Hours per day**" in partner_part
-    reply = await commands.dispatch(alice, "/snooze 1h")
+    reply = await grammar.dispatch(alice, "/snooze 1h")
     assert reply.text == ("😴 Snoozed until 14:00 (Europe/Berlin): I will remind you then. "
                           "`/snooze off` cancels.")
     assert (await learner_row(store, "alice")).snoozed_until == clock() + timedelta(hours=1)
-    assert (await commands.dispatch(alice, "/snooze off")).text.startswith("Snooze cancelled")
-    bad = await commands.dispatch(alice, "/snooze whenever")
+    assert (await grammar.dispatch(alice, "/snooze off")).text.startswith("Snooze cancelled")
+    bad = await grammar.dispatch(alice, "/snooze whenever")
     assert bad.error and "`evening`" in bad.text
-    assert (await commands.dispatch(alice, "/snooze off")).error
-    assert (await commands.dispatch(alice, "/digest now")).error
-    assert USAGE["snooze"] and USAGE["digest"] == "/digest preview"
-    assert "/snooze" in (await commands.dispatch(alice, "/help")).text
+    assert (await grammar.dispatch(alice, "/snooze off")).error
+    assert (await grammar.dispatch(alice, "/digest now")).error
+    assert "/snooze" in (await grammar.dispatch(alice, "/help")).text
 
 
 async def test_console_sender_prints_pings(sqlite_store: Store, plans: PlanRegistry,
                                            clock: FakeClock) -> None:
-    tracker = Tracker(sqlite_store, plans, clock)
-    await onboard(tracker, "alice")
+    services = build_services(sqlite_store, plans, clock=clock)
+    await onboard(services, "alice")
     out = io.StringIO()
     d = Dispatcher(sqlite_store, plans, {"console": ConsoleSender(out)}, clock=clock,
                    settings=SchedulerSettings(rate_per_second=0))
