@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import asyncpg  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from bot import models as m  # noqa: E402
@@ -64,8 +66,6 @@ def prepare(url: str | None) -> str:
         path = Path(tempfile.mkdtemp(prefix="pacer-bench-")) / "bench.sqlite3"
         url = f"sqlite+aiosqlite:///{path}"
     elif url.startswith("postgresql"):
-        import asyncpg
-
         base, name = url.rsplit("/", 1)
 
         async def recreate() -> None:
@@ -245,8 +245,6 @@ async def build_digests(url: str, batch: int) -> dict[str, Any]:
 
 def digests_child(url: str, batch: int, trace: bool) -> None:
     """Run in a fresh process so that its peak memory is the digest build's."""
-    import tracemalloc
-
     if trace:
         tracemalloc.start()
     started = time.perf_counter()

@@ -31,6 +31,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import models as m
@@ -174,11 +176,7 @@ def _row(kind: str, learner_id: int, platform: str, recipient_id: str, period: s
 
 
 def _insert(dialect: str) -> Any:
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
 
 _CHUNK = 500

@@ -71,6 +71,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
 from bot.config import SchedulerSettings
 from bot.dispatch import KINDS, KindRegistry, Letter, Skip
 from bot.messages import OutMessage, with_attachment
@@ -195,9 +198,6 @@ class Dispatcher:
 
     async def start(self) -> None:
         """Start the APScheduler tick job on the running event loop (first tick at once)."""
-        from apscheduler.schedulers.asyncio import AsyncIOScheduler
-        from apscheduler.triggers.interval import IntervalTrigger
-
         if self._scheduler is not None:
             raise RuntimeError("the dispatcher is already started")
         self._stopping = False
