@@ -34,7 +34,6 @@ from bot.timing import as_zone, plan_week, study_date
 from bot.wording import plural
 
 SHAREABLE = ("hours", "days", "streak", "scores", "notes")
-EVENING_HOUR = 20
 TEXT_LIMIT = 4000  # below Discord's 4096-character embed description
 LIST_LIMIT = 5
 NOTE_CHARS = 200

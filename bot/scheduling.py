@@ -103,7 +103,6 @@ from bot.wording import plural
 log = logging.getLogger(__name__)
 
 JOB_ID = "pacer-dispatch"
-EVENING_HOUR = 20
 
 
 class RateLimiter:
