@@ -83,6 +83,24 @@ def test_secrets_are_redacted_from_logs(caplog: pytest.LogCaptureFixture) -> Non
     assert "[redacted]" in caplog.text
 
 
+def test_secrets_are_redacted_from_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from bot.app import _RedactSecrets
+
+    handler_filter = _RedactSecrets(["super-secret-token-value"])
+    caplog.handler.addFilter(handler_filter)
+    try:
+        try:
+            raise RuntimeError("login refused for super-secret-token-value")
+        except RuntimeError:
+            logging.getLogger("pacer.test.redact").exception("login failed")
+    finally:
+        caplog.handler.removeFilter(handler_filter)
+    assert "RuntimeError: login refused for [redacted]" in caplog.text
+    assert "super-secret-token-value" not in caplog.text
+
+
 def test_the_token_never_reaches_the_log_even_at_debug(tmp_path: Path) -> None:
     import os
     import subprocess
@@ -96,11 +114,15 @@ def test_the_token_never_reaches_the_log_even_at_debug(tmp_path: Path) -> None:
         encoding="utf-8")
     env = {**os.environ, "DISCORD_TOKEN": token, "PACER_CONFIG": str(config),
            "PACER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/p.db"}
-    result = subprocess.run([sys.executable, "-m", "bot", "sync", "--guild", "1"], env=env,
+    # The subprocess must import this tree, not whatever copy of bot is installed.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    result = subprocess.run([sys.executable, "-m", "bot", "sync", "--verbose", "--guild", "1"],
+                            env=env,
                             cwd=tmp_path, capture_output=True, text=True, timeout=120,
                             check=False)
     assert result.returncode != 0  # nothing listens on port 9
     logged = result.stdout + result.stderr + (tmp_path / "pacer.log").read_text("utf-8")
     assert "127.0.0.1:9" in logged or "Cannot connect" in logged or "refused" in logged, logged
+    assert "DEBUG" in result.stderr  # --verbose: the log reached stderr too
     assert token not in logged
     assert token.split(".")[-1] not in logged
