@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from bot.app import _RedactSecrets
 from bot.config import DEFAULT_DB_URL, ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,10 +73,6 @@ def test_missing_token_file_is_a_clear_error(tmp_path: Path,
 
 
 def test_secrets_are_redacted_from_logs(caplog: pytest.LogCaptureFixture) -> None:
-    import logging
-
-    from bot.app import _RedactSecrets
-
     logger = logging.getLogger("pacer.test.redact")
     handler_filter = _RedactSecrets(["super-secret-token-value"])
     caplog.handler.addFilter(handler_filter)
@@ -84,10 +85,6 @@ def test_secrets_are_redacted_from_logs(caplog: pytest.LogCaptureFixture) -> Non
 
 
 def test_secrets_are_redacted_from_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
-    import logging
-
-    from bot.app import _RedactSecrets
-
     handler_filter = _RedactSecrets(["super-secret-token-value"])
     caplog.handler.addFilter(handler_filter)
     try:
@@ -102,10 +99,6 @@ def test_secrets_are_redacted_from_tracebacks(caplog: pytest.LogCaptureFixture) 
 
 
 def test_the_token_never_reaches_the_log_even_at_debug(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
     token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.secret.token-value-for-the-log-test"
     config = tmp_path / "config.toml"
     config.write_text(
