@@ -12,7 +12,6 @@ from pathlib import Path
 from bot.app import build_core, setup_logging
 from bot.config import ConfigError, Settings, load_settings
 from bot.console import PLATFORM, PROMPT, ConsoleFront, console_actor
-from bot.data_commands import data_commands
 from bot.data_rights import BackupError, backup_sqlite
 from bot.errors import PacerError, PlanError
 from bot.scheduling import Dispatcher
@@ -31,7 +30,7 @@ async def _console(settings: Settings) -> int:
                          prompt=PROMPT if sys.stdin.isatty() else None)
     # The dispatcher prints through the front's own output, which keeps the prompt in sight.
     dispatcher = Dispatcher(core.store, core.plans, {PLATFORM: front.sender()},
-                            settings=settings.scheduler, clock=core.tracker.clock)
+                            settings=settings.scheduler, clock=core.clock)
     await dispatcher.start()  # prints reminders and digests as they fall due
     try:
         await front.run()
@@ -90,7 +89,7 @@ def _backup(settings: Settings, dest: str) -> int:
 async def _export_file(settings: Settings, user: str, fmt: str) -> bytes | None:
     core = await build_core(settings)
     try:
-        file = await data_commands(core.commands).export_file(console_actor(user), fmt)
+        file = await core.services.data.export_file(console_actor(user), fmt)
     except PacerError as exc:
         print(f"pacer: {exc.message}", file=sys.stderr)
         return None

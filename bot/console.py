@@ -11,6 +11,7 @@ from typing import TextIO
 
 from bot.actors import Actor
 from bot.app import Core
+from bot.grammar import Grammar
 from bot.replies import Reply
 from bot.senders import ConsoleSender
 
@@ -118,6 +119,8 @@ class ConsoleFront:
     def __init__(self, core: Core, user: str, out: TextIO = sys.stdout, *,
                  prompt: str | None = None) -> None:
         self.core = core
+        # `/partner invite bob` names a local learner: the console resolves names to actors.
+        self.grammar = Grammar(core.services, resolve_user=console_actor)
         self.actor = console_actor(user)
         self.terminal = Terminal(out, prompt)
 
@@ -148,7 +151,7 @@ class ConsoleFront:
                              error=True)
             self.actor = console_actor(name)
             return Reply(f"You are now {name}.")
-        return await self.core.commands.dispatch(self.actor, line, resolve_user=console_actor)
+        return await self.grammar.dispatch(self.actor, line)
 
     async def handle(self, line: str) -> str | None:
         """Run one line and return what to print (None for a blank line)."""
