@@ -1,4 +1,4 @@
-"""Every command example of the README runs on the console front for a learner who started.
+"""Every command example of the README (and of /help) runs on the console for a learner.
 
 The examples are read from ``README.md``: every code span of the Commands table's Example
 column, and every other code span that starts with ``/``. A span with a placeholder
@@ -6,6 +6,7 @@ column, and every other code span that starts with ``/``. A span with a placehol
 names a command: those are checked to name a command that exists. Everything else is run (a
 usage line without placeholders, such as ``/progress``, is a whole command), each example for
 its own fresh learner after the preconditions it needs; a reply flagged as an error fails.
+The examples `/help COMMAND` shows (``bot.grammar.COMMANDS``) are run the same way.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pytest
 from bot.app import build_core
 from bot.config import DatabaseSettings, Settings
 from bot.console import CONSOLE_COMMANDS, ConsoleFront, format_reply
+from bot.grammar import COMMANDS
 from tests.conftest import FakeClock
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +56,7 @@ PRECONDITIONS: dict[str, list[str]] = {
                                          "/partner accept", f"/as {LEARNER}"],
     # The learner's own tracker file, exported where the example reads it.
     "/import ~/tracker.md": ["/export markdown ~/tracker.md"],
+    "/import tracker.md": ["/export markdown tracker.md"],
     # A file that differs from the database, so that the import has something to confirm.
     "/import confirm": ["/log 1h", "/export markdown ~/tracker.md", "/undo",
                         "/import ~/tracker.md"],
@@ -118,6 +121,7 @@ EXAMPLES = readme_examples(README.read_text(encoding="utf-8"))
 # The console's own commands (/as, /quit) are run by test_console_commands_are_run_by_the_loop.
 RUN = sorted({DISCORD_ONLY.get(e.text, e.text) for e in EXAMPLES if e.runs}
              - {None} - CONSOLE_COMMANDS)
+HELP = sorted({c.example for c in COMMANDS.values()})
 NAMED = sorted({e.command for e in EXAMPLES if not e.runs} - {"/pacer"} - CONSOLE_COMMANDS)
 
 
@@ -127,8 +131,9 @@ def test_the_readme_has_examples_of_every_kind() -> None:
     assert {"/done d5", "/undone day05", "/import confirm", "/log 4h", "/progress"} <= set(RUN)
     assert {"/pause", "/import", "/log"} <= set(NAMED)
     assert set(DISCORD_ONLY) <= {e.text for e in EXAMPLES}  # no stale exclusions
-    assert set(PRECONDITIONS) <= set(RUN)  # no stale preconditions
+    assert set(PRECONDITIONS) <= set(RUN) | set(HELP)  # no stale preconditions
     assert "/partner invite USER" not in RUN and "/pause until DATE" not in RUN
+    assert len(HELP) >= 30 and "/help log" in HELP
 
 
 def test_the_extraction_reads_table_cells_and_prose() -> None:
@@ -147,6 +152,7 @@ async def front(tmp_path: Path, sqlite_template: Path,
                 monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ConsoleFront]:
     """Yield a console front on a fresh SQLite file, for a learner who ran `/start`."""
     monkeypatch.setenv("HOME", str(tmp_path))  # `~/tracker.md` lands in the test's folder
+    monkeypatch.chdir(tmp_path)  # and so does `tracker.md`
     db = tmp_path / "pacer.sqlite3"
     db.write_bytes(sqlite_template.read_bytes())
     settings = Settings(database=DatabaseSettings(url=f"sqlite+aiosqlite:///{db}"))
@@ -172,6 +178,14 @@ async def test_the_readme_example_runs(front: ConsoleFront, example: str) -> Non
     for line in PRECONDITIONS.get(example, []):
         await run_ok(front, line, f"precondition of `{example}`")
     await run_ok(front, example, f"README example (line {lines_of(example)})")
+
+
+@pytest.mark.parametrize("example", HELP)
+async def test_the_help_example_runs(front: ConsoleFront, example: str) -> None:
+    for line in PRECONDITIONS.get(example, []):
+        await run_ok(front, line, f"precondition of `{example}`")
+    names = [n for n, c in COMMANDS.items() if c.example == example]
+    await run_ok(front, example, f"the example of /help {', '.join(names)}")
 
 
 def lines_of(example: str) -> str:
