@@ -11,10 +11,9 @@ from pathlib import Path
 
 from bot.app import build_core, setup_logging
 from bot.config import ConfigError, Settings, load_settings
-from bot.console import PLATFORM, PROMPT, ConsoleFront, console_actor
+from bot.console import PROMPT, ConsoleFront, console_actor
 from bot.data_rights import BackupError, backup_sqlite
 from bot.errors import PacerError, PlanError
-from bot.scheduling import Dispatcher
 from bot.store import migrate
 
 log = logging.getLogger(__name__)
@@ -29,8 +28,7 @@ async def _console(settings: Settings) -> int:
     front = ConsoleFront(core, settings.console_user,
                          prompt=PROMPT if sys.stdin.isatty() else None)
     # The dispatcher prints through the front's own output, which keeps the prompt in sight.
-    dispatcher = Dispatcher(core.store, core.plans, {PLATFORM: front.sender()},
-                            settings=settings.scheduler, clock=core.clock)
+    dispatcher = front.dispatcher(settings.scheduler)
     await dispatcher.start()  # prints reminders and digests as they fall due
     try:
         await front.run()

@@ -11,8 +11,10 @@ from typing import TextIO
 
 from bot.actors import Actor
 from bot.app import Core
+from bot.config import SchedulerSettings
 from bot.grammar import Grammar
 from bot.replies import Reply
+from bot.scheduling import Dispatcher
 from bot.senders import ConsoleSender
 
 log = logging.getLogger(__name__)
@@ -135,6 +137,11 @@ class ConsoleFront:
     def sender(self) -> ConsoleSender:
         """Return the sender the dispatcher prints through, sharing this console's output."""
         return ConsoleSender(_MessageStream(self.terminal))
+
+    def dispatcher(self, settings: SchedulerSettings) -> Dispatcher:
+        """Build the dispatcher that prints reminders and digests on this console."""
+        return Dispatcher(self.core.store, self.core.plans, {PLATFORM: self.sender()},
+                          settings=settings, clock=self.core.clock)
 
     async def reply(self, line: str) -> Reply | None:
         """Run one line and return its reply (None for a blank line or a comment)."""

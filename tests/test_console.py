@@ -16,7 +16,6 @@ from bot.app import build_core
 from bot.config import DatabaseSettings, SchedulerSettings, Settings
 from bot.console import PLATFORM, PROMPT, ConsoleFront
 from bot.messages import OutMessage
-from bot.scheduling import Dispatcher
 from tests.conftest import FakeClock
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,8 +126,7 @@ async def test_the_prompt_comes_back_after_a_reminder(tmp_path: Path,
                             clock=clock, migrate=False)
     out = io.StringIO()
     front = ConsoleFront(core, "learner", out=out, prompt=PROMPT)
-    dispatcher = Dispatcher(core.store, core.plans, {PLATFORM: front.sender()}, clock=clock,
-                            settings=SchedulerSettings(rate_per_second=0))
+    dispatcher = front.dispatcher(SchedulerSettings(rate_per_second=0))  # as the launcher does
     reader = ScriptedReader()
     loop = asyncio.create_task(front.run(reader))
     try:
