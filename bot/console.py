@@ -24,8 +24,9 @@ PROMPT = "pacer> "
 BANNER = ("Pacer console — type /help for the commands, /quit to leave. "
           "New here? Start with `/start Europe/Berlin` (your own IANA timezone).")
 # Lines the console answers itself, before the command grammar sees them.
+WHOAMI_COMMANDS = frozenset({"/as", "/whoami"})
 QUIT_COMMANDS = frozenset({"/quit", "/exit"})
-CONSOLE_COMMANDS = frozenset({"/as", "/whoami"}) | QUIT_COMMANDS
+CONSOLE_COMMANDS = WHOAMI_COMMANDS | QUIT_COMMANDS
 NAME_MAX = 64
 
 
@@ -148,7 +149,7 @@ class ConsoleFront:
         line = line.strip()
         if not line or line.startswith("#"):
             return None
-        if line.lower() in {"/as", "/whoami"}:
+        if line.lower() in WHOAMI_COMMANDS:
             return Reply(f"You are {self.actor.external_id}.")
         if line.lower().startswith("/as "):
             # Switch the local learner, e.g. to act as an accountability partner.
