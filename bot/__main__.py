@@ -127,7 +127,8 @@ def _common_options() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     """Build the launcher's argument parser."""
     common = _common_options()
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m bot",
+                                     description="Run Pacer, or one of its maintenance tasks.",
                                      parents=[common])
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", parents=[common],

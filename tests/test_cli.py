@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from bot.__main__ import stderr_level
+from bot.app import setup_logging
+from bot.config import DiscordSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBCOMMANDS = [
@@ -126,3 +131,37 @@ def test_migrate_is_quiet_too(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.splitlines() == ["database is at the latest schema"]
+
+
+@pytest.mark.parametrize(("command", "token", "verbose", "level"), [
+    ("console", None, False, logging.WARNING),
+    ("run", None, False, logging.WARNING),  # no token: the console
+    ("run", "t" * 20, False, None),  # the Discord bot logs at the configured level
+    ("migrate", None, False, logging.WARNING),
+    ("sync", "t" * 20, False, logging.WARNING),
+    ("invite", None, False, logging.WARNING),
+    ("backup", None, False, logging.WARNING),
+    ("export", None, False, logging.WARNING),
+    ("export", None, True, None),
+    ("console", None, True, None),
+])
+def test_what_stderr_shows(command: str, token: str | None, verbose: bool,
+                           level: int | None) -> None:
+    settings = Settings(discord=DiscordSettings(token=token))
+    assert stderr_level(command, settings, verbose) == level
+
+
+def test_setting_up_logging_twice_does_not_double_the_handlers(tmp_path: Path) -> None:
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    settings = Settings(log_file=str(tmp_path / "pacer.log"))
+    try:
+        setup_logging(settings, [], stderr_level=logging.WARNING)
+        setup_logging(settings, [], stderr_level=logging.WARNING)
+        added = [h for h in root.handlers if h not in before]
+        assert len(added) == 2  # one stderr, one file
+    finally:
+        for h in [h for h in root.handlers if h not in before]:
+            root.removeHandler(h)
+            h.close()
+        root.setLevel(level)
