@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,10 +12,10 @@ from bot.actors import Actor
 from bot.commands import Commands
 from bot.data_commands import DataCommands, register_commands
 from bot.errors import InputError, StateError
-from bot.importer import MAX_BYTES, decode_upload, parse_tracker
 from bot.plan import PlanRegistry
 from bot.store import Store
 from bot.tracker import Tracker
+from bot.trackerfile import MAX_BYTES, decode_upload, parse_tracker, render_markdown
 from tests.conftest import dump_store
 from tests.tracker_histories import (
     GOLDEN,
@@ -26,18 +26,9 @@ from tests.tracker_histories import (
     insert_history,
     run,
 )
+from tests.trackerfile.learners import bare_learner, mini_learner
 
 SPEC = (GOLDEN / "vllm_progress_tracker.spec.md").read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def dc(commands: Commands) -> DataCommands:
-    return register_commands(commands)
-
-
-@pytest.fixture
-def carol() -> Actor:
-    return Actor("console", "carol", "Carol", space_id="console")
 
 
 def line_of(text: str, needle: str) -> int:
@@ -294,15 +285,8 @@ async def test_rich_golden_round_trips_through_a_fresh_learner(
 
 
 async def test_generic_plan_round_trips(store: Store, clock: object, alice: Actor,
-                                        carol: Actor, tmp_path: object) -> None:
-    from tests.test_export_markdown import MINI_PLAN, mini_learner
-
-    folder = tmp_path / "plans"  # type: ignore[operator]
-    folder.mkdir()
-    (folder / "mini.toml").write_text(MINI_PLAN, encoding="utf-8")
-    registry = PlanRegistry.load([folder])
-    from datetime import UTC, datetime
-
+                                        carol: Actor, mini_plans: PlanRegistry) -> None:
+    registry = mini_plans
     clock.set(datetime(2026, 11, 21, 12, tzinfo=UTC))  # type: ignore[attr-defined]
     _t, dc, commands = await mini_learner(store, registry, clock, alice)
     await run(commands, alice, "/log 2h pinning", "/done book", "/count prs =4",
@@ -324,8 +308,6 @@ _counter = iter(range(10**9))
 async def test_export_import_export_is_the_same_file(store: Store, plans: PlanRegistry,
                                                      tracker: Tracker, commands: Commands,
                                                      clock: object, history: History) -> None:
-    from datetime import UTC, datetime
-
     clock.set(datetime(2026, 11, 30, 12, tzinfo=UTC))  # type: ignore[attr-defined]
     dc = register_commands(commands)
     plan = plans.get("vllm")
@@ -342,11 +324,8 @@ async def test_export_import_export_is_the_same_file(store: Store, plans: PlanRe
 
 
 def test_parse_is_pure_and_reads_its_own_empty_export(plans: PlanRegistry) -> None:
-    from bot.export_markdown import render_markdown
-    from tests.test_export_markdown import _learner
-
     plan = plans.get("vllm")
-    data = _learner()
+    data = bare_learner()
     text = render_markdown(data, plan, date(2026, 11, 5))
     result = parse_tracker(text, plan, data, date(2026, 11, 5))
     assert (result.changes, result.unreadable, result.ignored) == ([], [], [])
