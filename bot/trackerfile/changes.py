@@ -249,21 +249,26 @@ def _settings(claims: Claims, data: LearnerData, plan: Plan) -> list[Change]:
     return out
 
 
-def _items(claims: Claims, data: LearnerData, plan: Plan, today: date) -> list[Change]:
+def _dated(claims: Claims, kind: str, things: Iterable[Any], stored: Mapping[str, date],
+           today: date, new: tuple[type[Change], str], redate: type[Change],
+           id_name: str) -> list[Change]:
+    """Tick items or reach milestones the file ticks; move the dates it changes."""
+    word = "done" if kind == "done" else "reached"
     out: list[Change] = []
-    for item in plan.items:
-        c = claims.get(("done", item.id))
+    for thing in things:
+        c = claims.get((kind, thing.id))
         if c is None:
             continue
-        if item.id not in data.done:
+        old = stored.get(thing.id)
+        if old is None:
             when = c.value or today
-            out.append(Tick(item_id=item.id, day=when, line=c.line,
-                            summary=f"tick {item.title} (done {when.isoformat()})"))
-        elif c.value is not None and c.value != data.done[item.id]:
-            out.append(RedateItem(item_id=item.id, day=c.value, line=c.line,
-                                  summary=f"{item.title}: done "
-                                          f"{data.done[item.id].isoformat()} → "
-                                          f"{c.value.isoformat()}"))
+            cls, wording = new
+            out.append(cls(**{id_name: thing.id}, day=when, line=c.line,
+                           summary=wording.format(title=thing.title, day=when.isoformat())))
+        elif c.value is not None and c.value != old:
+            out.append(redate(**{id_name: thing.id}, day=c.value, line=c.line,
+                              summary=f"{thing.title}: {word} {old.isoformat()} → "
+                                      f"{c.value.isoformat()}"))
     return out
 
 
@@ -318,24 +323,6 @@ def _mocks(by_kind: dict[str, list[tuple[ClaimKey, Claim]]], data: LearnerData,
         out.append(PutMock(slot=key[1], held_on=held, score=score, feedback=feedback,
                            line=c.line, summary=f"mock interview {key[1]}: {held.isoformat()}, "
                                                 f"{score}/{plan.mock_max}"))
-    return out
-
-
-def _milestones(claims: Claims, data: LearnerData, plan: Plan, today: date) -> list[Change]:
-    out: list[Change] = []
-    for ms in plan.milestones:
-        c = claims.get(("ms", ms.id))
-        if c is None:
-            continue
-        if ms.id not in data.milestones:
-            when = c.value or today
-            out.append(ReachMilestone(milestone_id=ms.id, day=when, line=c.line,
-                                      summary=f"{ms.title}: reached {when.isoformat()}"))
-        elif c.value is not None and c.value != data.milestones[ms.id]:
-            out.append(RedateMilestone(milestone_id=ms.id, day=c.value, line=c.line,
-                                       summary=f"{ms.title}: reached "
-                                               f"{data.milestones[ms.id].isoformat()} → "
-                                               f"{c.value.isoformat()}"))
     return out
 
 
@@ -429,11 +416,13 @@ def diff(claims: Claims, data: LearnerData, plan: Plan, today: date) -> list[Cha
     for key, c in claims.items():
         by_kind.setdefault(key[0], []).append((key, c))
     out = _settings(claims, data, plan)
-    out += _items(claims, data, plan, today)
+    out += _dated(claims, "done", plan.items, data.done, today,
+                  (Tick, "tick {title} (done {day})"), RedateItem, "item_id")
     out += _values(by_kind, data, plan)
     out += _days(by_kind, data)
     out += _mocks(by_kind, data, plan)
-    out += _milestones(claims, data, plan, today)
+    out += _dated(claims, "ms", plan.milestones, data.milestones, today,
+                  (ReachMilestone, "{title}: reached {day}"), RedateMilestone, "milestone_id")
     out += _notes(claims, data)
     out += _deadlines(by_kind.get("deadline", []), data)
     out += _pauses(by_kind.get("pause", []), data)

@@ -27,16 +27,7 @@ from bot.parsing import MAX_WEEKS, quote_input
 from bot.plan import Plan
 from bot.snapshot import LearnerData
 from bot.tracker import MAX_DAY_MINUTES
-from bot.trackerfile.blocks import (
-    Block,
-    ChallengesBlock,
-    DeadlinesBlock,
-    ExtrasBlock,
-    InsightsBlock,
-    MocksBlock,
-    QuestionsBlock,
-    TimeLogBlock,
-)
+from bot.trackerfile import blocks
 from bot.trackerfile.cells import (
     Ignored,
     Impossible,
@@ -253,23 +244,23 @@ class _Reader:
 
     # -- blocks ----------------------------------------------------------------------------
 
-    def _block_line(self, block: Block, line: TLine, v: dict[str, str],
+    def _block_line(self, block: blocks.Block, line: TLine, v: dict[str, str],
                     slots: Sequence[Slot], suffix: str | None) -> LocalClaims:
         today = self.today
-        if isinstance(block, TimeLogBlock):
-            if line is TimeLogBlock.WEEK:
+        if isinstance(block, blocks.TimeLogBlock):
+            if line is blocks.TimeLogBlock.WEEK:
                 week = int(v["logweek"])
                 if not 1 <= week <= MAX_WEEKS:
                     raise Impossible(f"week {week} is not a plan week (1 to {MAX_WEEKS})")
                 self.week, self.before = week, False
                 return []
-            if line is TimeLogBlock.BEFORE:
+            if line is blocks.TimeLogBlock.BEFORE:
                 self.week, self.before = None, True
                 return []
-            if line is TimeLogBlock.TOTAL:
+            if line is blocks.TimeLogBlock.TOTAL:
                 return []
             entry = self._day_entry(v["loghours"], v["logtopics"])
-            if line is TimeLogBlock.DATED:
+            if line is blocks.TimeLogBlock.DATED:
                 day = read_date(v["logdate"], "the day", today, past_only=True)
                 return [] if entry is None else [(("logdate", day), entry)]
             if self.week is None:
@@ -278,8 +269,8 @@ class _Reader:
             if not 1 <= day_no <= 7:
                 raise Impossible(f"day {day_no} of a week: a week has days 1 to 7")
             return [] if entry is None else [(("logday", self.week, day_no), entry)]
-        if isinstance(block, InsightsBlock):
-            if line is InsightsBlock.WEEK:
+        if isinstance(block, blocks.InsightsBlock):
+            if line is blocks.InsightsBlock.WEEK:
                 week = int(v["noteweek"])
                 if not 1 <= week <= self.plan.weeks:
                     raise Impossible(f"insights are kept for weeks 1 to {self.plan.weeks}, "
@@ -291,8 +282,8 @@ class _Reader:
             text = read_text(v["insight"], "The insight", NOTE_MAX)
             n = int(v["noteno"])
             return [] if text is None else [(("insight", self.note_week, n), text)]
-        if isinstance(block, ChallengesBlock):
-            if line is ChallengesBlock.LINE:
+        if isinstance(block, blocks.ChallengesBlock):
+            if line is blocks.ChallengesBlock.LINE:
                 n = int(v["noteno"])
                 self.challenge = n
                 text = read_text(v["challenge"], "The challenge", NOTE_MAX)
@@ -300,15 +291,15 @@ class _Reader:
                 return []
             if self.challenge is None:
                 raise Unreadable("a solution or learning without its numbered challenge")
-            part = "solution" if line is ChallengesBlock.SOLUTION else "learning"
+            part = "solution" if line is blocks.ChallengesBlock.SOLUTION else "learning"
             self._challenge(self.challenge, part, read_text(v[part], f"The {part}", NOTE_MAX))
             return []
-        if isinstance(block, QuestionsBlock):
+        if isinstance(block, blocks.QuestionsBlock):
             text = read_text(v["question"], "The question", NOTE_MAX)
             return [] if text is None else [(("question", int(v["noteno"])), text)]
-        if isinstance(block, MocksBlock):
+        if isinstance(block, blocks.MocksBlock):
             return self._mock(v)
-        if isinstance(block, DeadlinesBlock):
+        if isinstance(block, blocks.DeadlinesBlock):
             title = read_text(v["dltitle"].strip().strip("*").strip(), "The deadline title",
                           TITLE_MAX)
             if title is None:
@@ -317,8 +308,8 @@ class _Reader:
                 return []
             due = read_date(v["dldate"], f"the date of {title}", today, past_only=False)
             return [(("deadline", title.casefold()), (title, due))]
-        if isinstance(block, ExtrasBlock):
-            if line is ExtrasBlock.PAUSE:
+        if isinstance(block, blocks.ExtrasBlock):
+            if line is blocks.ExtrasBlock.PAUSE:
                 start = read_date(v["pausestart"], "the pause start", today, past_only=False)
                 end = read_date(v["pauseend"], "the pause end", today, past_only=False)
                 if end < start:
