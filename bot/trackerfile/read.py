@@ -43,6 +43,7 @@ from bot.trackerfile.cells import (
 from bot.trackerfile.changes import SETTING_LABELS, Change, Claim, ClaimKey, Claims, diff
 from bot.trackerfile.language import (
     COMPUTED_KINDS,
+    SUFFIX_KINDS,
     UNTICKED,
     Slot,
     TLine,
@@ -62,6 +63,10 @@ TITLE_MAX = 100
 GOAL_MAX = 500
 NAME_MAX = 100
 MIN_RECOGNISED = 10
+
+SETTING_DATES = {"start": ("start_date", "the start date"),
+                 "target": ("target_date", "the target date"),
+                 "committed_on": ("committed_on", "the commitment date")}
 
 LocalClaims = list[tuple[ClaimKey, Any]]
 
@@ -170,8 +175,8 @@ class _Reader:
         k, a, plan, today = slot.kind, slot.arg, self.plan, self.today
         if k in COMPUTED_KINDS:
             return []
-        if k in ("item", "tick", "ms"):
-            word = "done" if k != "ms" else "reached"
+        if k in SUFFIX_KINDS:
+            word = SUFFIX_KINDS[k]
             key = ("done", a) if k != "ms" else ("ms", a)
             what = (plan.items_by_id[a].title if k != "ms"
                     else plan.milestones_by_id[a].title)
@@ -218,15 +223,9 @@ class _Reader:
             lo, hi = plan.skill_scale
             value = read_int(text, f"the {skill.title} rating of week {week}", lo, hi)
             return [(("rating", skill_id, int(week)), value)]
-        if k == "start":
-            return [(("setting", "start_date"), read_date(text, "the start date", today,
-                                                       past_only=False))]
-        if k == "target":
-            return [(("setting", "target_date"), read_date(text, "the target date", today,
-                                                        past_only=False))]
-        if k == "committed_on":
-            return [(("setting", "committed_on"), read_date(text, "the commitment date", today,
-                                                         past_only=False))]
+        if k in SETTING_DATES:
+            column, what = SETTING_DATES[k]
+            return [(("setting", column), read_date(text, what, today, past_only=False))]
         if k == "goal":
             return [(("setting", "goal"), read_text(text, "The goal", GOAL_MAX))]
         if k == "signature":
@@ -239,7 +238,7 @@ class _Reader:
                      read_int(text, "the number of weeks", 1, MAX_WEEKS))]
         if k == "partner":
             raise Ignored("an accountability partner is invited with /partner invite; "
-                           "the name alone cannot link your partner")
+                          "the name alone cannot link your partner")
         raise ValueError(f"no reader for placeholder kind {k!r}")  # pragma: no cover
 
     # -- blocks ----------------------------------------------------------------------------
