@@ -1,27 +1,34 @@
 """Apply an import: read the upload for the learner, then write its changes in one change.
 
 ``prepare_import`` checks and reads an upload without writing anything; ``apply_import``
-compares the file's claims with the store again inside the transaction (the learner may have
-written since the preview) and applies the changes as one undoable change. Milestones the file
-does not list but whose conditions hold are recorded like after any other change.
+compares the file's claims with the store again inside the unit of work (the learner may have
+written since the preview) and applies each change through the write rule of its service, so
+the import writes nothing the commands would not. The unit records the whole import as one
+undoable change and the milestones whose conditions now hold, like after any other change.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import date
-from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot import models as m
 from bot.actors import Actor
 from bot.errors import StateError
-from bot.parsing import quote_input
+from bot.limits import TOPIC_MAX
+from bot.outcomes import Imported
+from bot.services import (
+    checklist,
+    deadlines,
+    milestones,
+    notes,
+    onboarding,
+    pauses,
+    scores,
+    timelog,
+)
+from bot.services.context import Context
+from bot.services.units import Unit, Units
 from bot.snapshot import load_one
-from bot.tracker import Outcome, Tracker
 from bot.trackerfile.changes import (
     AddDeadline,
     AddNote,
@@ -42,9 +49,8 @@ from bot.trackerfile.changes import (
     UpdateNote,
     diff,
 )
-from bot.trackerfile.read import TOPIC_MAX, ImportPlan, parse_tracker
+from bot.trackerfile.read import ImportPlan, parse_tracker
 from bot.trackerfile.upload import decode_upload
-from bot.undo import ChangeSet
 
 log = logging.getLogger(__name__)
 
@@ -63,121 +69,87 @@ def topic_rows(minutes: int, topics: str | None) -> list[tuple[int, str | None]]
     return [(base + (1 if i < extra else 0), c) for i, c in enumerate(chunks)]
 
 
-async def _row(session: AsyncSession, model: type, learner_id: int, **where: Any) -> Any:
-    stmt = select(model).where(model.learner_id == learner_id)
-    for k, v in where.items():
-        stmt = stmt.where(getattr(model, k) == v)
-    return await session.scalar(stmt.limit(1))
+async def _apply_settings(u: Unit, changes: Iterable[Change]) -> None:
+    """Set every setting the file changes at once (one reschedule)."""
+    columns = {c.column: c.value for c in changes if isinstance(c, SetSetting)}
+    # committed_on is set by /start only, so it is not a setting of the settings rule.
+    committed = {k: columns.pop(k) for k in [k for k in columns
+                                              if k not in onboarding.SETTING_COLUMNS]}
+    if columns:
+        await onboarding.apply_settings(u, **columns)
+    if committed:
+        u.changes.set(u.row, **committed)
 
 
-async def _put(cs: ChangeSet, session: AsyncSession, model: type, lid: int,
-               where: dict[str, Any], **values: Any) -> None:
-    """Update the row matching WHERE, or add it."""
-    existing = await _row(session, model, lid, **where)
-    if existing is None:
-        await cs.add(model(learner_id=lid, **where, **values))
-    else:
-        cs.set(existing, **values)
+async def apply_change(u: Unit, c: Change) -> None:
+    """Apply one change through the write rule of its service."""
+    match c:
+        case SetSetting():
+            pass  # applied together, before the others (see apply_changes)
+        case Tick():
+            await checklist.tick(u, c.item_id, c.day)
+        case RedateItem():
+            await checklist.redate(u, c.item_id, c.day)
+        case PutScore():
+            await scores.put_score(u, c.score_id, c.value)
+        case PutCounter():
+            await scores.put_counter(u, c.counter_id, c.value)
+        case PutField():
+            await scores.put_field(u, c.field_id, c.value)
+        case PutRating():
+            await scores.put_rating(u, c.skill_id, c.week, c.value)
+        case ReplaceDay():
+            await timelog.replace_day(u, c.day, topic_rows(c.minutes, c.topics))
+        case PutMock():
+            await scores.put_mock(u, c.slot, c.held_on, c.score, c.feedback)
+        case ReachMilestone():
+            await milestones.record_milestone(u, c.milestone_id, c.day, announced=True)
+        case RedateMilestone():
+            await milestones.redate_milestone(u, c.milestone_id, c.day)
+        case AddNote():
+            await notes.put_note(u, c.kind, c.week, c.text, c.solution, c.learning)
+        case UpdateNote():
+            await notes.update_note(u, c.note_id, c.solution, c.learning)
+        case AddDeadline():
+            await deadlines.put_deadline(u, c.title, c.due)
+        case RedateDeadline():
+            await deadlines.redate_deadline(u, c.deadline_id, c.due)
+        case AddPause():
+            await pauses.put_pause(u, c.start, c.end)
+        case _:  # pragma: no cover - diff() makes only the classes above
+            raise TypeError(f"no rule applies {type(c).__name__}")
 
 
-async def _execute(tracker: Tracker, session: AsyncSession, cs: ChangeSet, row: m.Learner,
-                   changes: Iterable[Change], today: date) -> None:
-    now = tracker.now()
-    lid = row.id
+async def apply_changes(u: Unit, changes: Iterable[Change]) -> None:
+    """Apply the changes of an import in their order, the settings first."""
     changes = list(changes)
-    settings = {c.column: c.value for c in changes if isinstance(c, SetSetting)}
-    if settings:
-        cs.set(row, **settings, updated_at=now)
-        tracker.reschedule(row, cs)
+    await _apply_settings(u, changes)
     for c in changes:
-        match c:
-            case SetSetting():
-                pass  # set above, all at once
-            case Tick():
-                await cs.add(m.ItemDone(learner_id=lid, item_id=c.item_id, study_date=c.day,
-                                        done_at=now))
-            case RedateItem():
-                cs.set(await _row(session, m.ItemDone, lid, item_id=c.item_id),
-                       study_date=c.day)
-            case PutScore():
-                await _put(cs, session, m.ScoreEntry, lid, {"score_id": c.score_id},
-                           value=c.value, recorded_on=today)
-            case PutCounter():
-                await _put(cs, session, m.CounterValue, lid, {"counter_id": c.counter_id},
-                           value=c.value)
-            case PutField():
-                await _put(cs, session, m.FieldValue, lid, {"field_id": c.field_id},
-                           value=c.value)
-            case PutRating():
-                await _put(cs, session, m.SkillRating, lid,
-                           {"skill_id": c.skill_id, "week": c.week}, value=c.value)
-            case ReplaceDay():
-                old = (await session.scalars(select(m.TimeLog).where(
-                    m.TimeLog.learner_id == lid, m.TimeLog.study_date == c.day))).all()
-                for r in old:
-                    await cs.delete(r)
-                for part_minutes, part_topic in topic_rows(c.minutes, c.topics):
-                    await cs.add(m.TimeLog(learner_id=lid, study_date=c.day,
-                                           minutes=part_minutes, topic=part_topic,
-                                           created_at=now))
-            case PutMock():
-                await _put(cs, session, m.MockInterview, lid, {"slot": c.slot},
-                           held_on=c.held_on, score=c.score, feedback=c.feedback)
-            case ReachMilestone():
-                await cs.add(m.MilestoneReached(learner_id=lid, milestone_id=c.milestone_id,
-                                                reached_on=c.day, reached_at=now,
-                                                announced=True))
-            case RedateMilestone():
-                cs.set(await _row(session, m.MilestoneReached, lid,
-                                  milestone_id=c.milestone_id), reached_on=c.day)
-            case AddNote():
-                await cs.add(m.Note(learner_id=lid, kind=c.kind, week=c.week, text=c.text,
-                                    solution=c.solution, learning=c.learning, created_at=now))
-            case UpdateNote():
-                cs.set(await _row(session, m.Note, lid, id=c.note_id), solution=c.solution,
-                       learning=c.learning)
-            case AddDeadline():
-                await cs.add(m.Deadline(learner_id=lid, title=c.title, due_date=c.due,
-                                        created_at=now))
-            case RedateDeadline():
-                cs.set(await _row(session, m.Deadline, lid, id=c.deadline_id), due_date=c.due)
-            case AddPause():
-                await cs.add(m.Pause(learner_id=lid, start_date=c.start, end_date=c.end))
-            case _:  # pragma: no cover - diff() makes only the classes above
-                raise TypeError(f"no way to apply {type(c).__name__}")
+        await apply_change(u, c)
 
 
-async def prepare_import(tracker: Tracker, actor: Actor, data: bytes,
+async def prepare_import(ctx: Context, actor: Actor, data: bytes,
                          filename: str) -> ImportPlan:
     """Check and read an uploaded tracker for ACTOR without writing anything."""
     text = decode_upload(data, filename)
-    async with tracker.store.read() as session:
-        row = await tracker.learner_row(session, actor)
+    async with ctx.store.read() as session:
+        row = await ctx.learner(session, actor)
         snapshot = await load_one(session, row.id)
-        plan = tracker.plan_for(row)
-        today = tracker.today_for(row)
+        plan = ctx.plan_for(row)
+        today = ctx.today_for(row)
     return parse_tracker(text, plan, snapshot, today, filename)
 
 
-async def apply_import(tracker: Tracker, actor: Actor, import_plan: ImportPlan) -> Outcome:
-    """Apply an import in one transaction, recorded as one change that /undo reverts."""
-    async with tracker.store.write() as session:
-        row = await tracker.learner_row(session, actor)
-        if row.plan_id != import_plan.plan_id:
+async def apply_import(ctx: Context, actor: Actor, import_plan: ImportPlan) -> Imported:
+    """Apply an import in one unit of work, recorded as one change that /undo reverts."""
+    async def build(u: Unit) -> Imported:
+        if u.row.plan_id != import_plan.plan_id:
             raise StateError("Your plan changed since the preview; import the file again.")
-        plan = tracker.plan_for(row)
-        today = tracker.today_for(row)
-        snapshot = await load_one(session, row.id)
+        snapshot = await load_one(u.session, u.row.id)
         # Compare again inside the transaction: the learner may have written since the preview.
-        changes = diff(import_plan.claims, snapshot, plan, today)
-        if not changes:
-            return Outcome("Nothing to import: your tracker already holds everything in "
-                           f"{quote_input(import_plan.filename, 60)}.", data={"changes": 0})
-        cs = ChangeSet(session)
-        await _execute(tracker, session, cs, row, changes, today)
-        n = len(changes)
-        return await tracker.finish_change(
-            session, row, cs, f"import {import_plan.filename[:200]} ({n} changes)",
-            f"📥 Imported {n} change{'s' if n != 1 else ''} from "
-            f"{quote_input(import_plan.filename, 60)}. `/undo` reverts the whole import.",
-            import_changes=n)
+        changes = diff(import_plan.claims, snapshot, u.plan, u.today)
+        await apply_changes(u, changes)
+        u.description = f"import {import_plan.filename[:200]} ({len(changes)} changes)"
+        return Imported(changes=len(changes), filename=import_plan.filename)
+
+    return await Units(ctx).run(actor, build)

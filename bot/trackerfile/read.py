@@ -23,10 +23,20 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.errors import InputError
+from bot.limits import (
+    FEEDBACK_MAX,
+    GOAL_MAX,
+    MAX_DAY_MINUTES,
+    MAX_PAUSE_DAYS,
+    MAX_START_AHEAD_DAYS,
+    NAME_MAX,
+    NOTE_MAX,
+    TITLE_MAX,
+    TOPIC_MAX,
+)
 from bot.parsing import MAX_WEEKS, quote_input
 from bot.plan import Plan
 from bot.snapshot import LearnerData
-from bot.tracker import MAX_DAY_MINUTES
 from bot.trackerfile import blocks
 from bot.trackerfile.cells import (
     Ignored,
@@ -56,12 +66,6 @@ from bot.trackerfile.templates import template_for
 log = logging.getLogger(__name__)
 
 MAX_LINES = 10_000
-TOPIC_MAX = 200
-FEEDBACK_MAX = 500
-NOTE_MAX = 1000
-TITLE_MAX = 100
-GOAL_MAX = 500
-NAME_MAX = 100
 MIN_RECOGNISED = 10
 
 SETTING_DATES = {"start": ("start_date", "the start date"),
@@ -313,7 +317,7 @@ class _Reader:
                 end = read_date(v["pauseend"], "the pause end", today, past_only=False)
                 if end < start:
                     raise Impossible(f"the pause ends ({end}) before it starts ({start})")
-                if (end - start).days > 366:
+                if (end - start).days > MAX_PAUSE_DAYS:
                     raise Impossible("a pause is at most a year long")
                 nth = sum(1 for k in self.claims if k[:3] == ("pause", start, end))
                 return [(("pause", start, end, nth), True)]
@@ -493,7 +497,7 @@ def _check_settings(reader: _Reader, claims: Claims,
     target_c = claims.get(("setting", "target_date"))
     start = start_c.value if start_c else data.profile.start_date
     target = target_c.value if target_c else data.profile.target_date
-    if start_c and (start - today).days > 366:
+    if start_c and (start - today).days > MAX_START_AHEAD_DAYS:
         reader.errors.append(f"Line {start_c.line}: the start date {start.isoformat()} is more "
                              "than a year away.")
     if target is not None and target <= start:

@@ -1,4 +1,4 @@
-"""Fixtures of the tracker-file tests: the data commands, a third learner, a second plan."""
+"""Fixtures of the tracker-file tests: the data service, a third learner, a second plan."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 
 from bot.actors import Actor
-from bot.commands import Commands
-from bot.data_commands import DataCommands, register_commands
 from bot.plan import PlanRegistry
+from bot.services import Services
+from bot.services.data import DataService
 from tests.trackerfile.learners import MINI_PLAN
 
 
 @pytest.fixture
-def dc(commands: Commands) -> DataCommands:
-    return register_commands(commands)
+def dc(services: Services) -> DataService:
+    return services.data
 
 
 @pytest.fixture

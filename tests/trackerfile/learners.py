@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from bot.actors import Actor
-from bot.commands import Commands
-from bot.data_commands import DataCommands, register_commands
+from bot.app import build_services
+from bot.grammar import Grammar
 from bot.plan import PlanRegistry
+from bot.services import Services
+from bot.services.data import DataService
 from bot.snapshot import LearnerData, LearnerProfile
-from bot.tracker import Tracker
+from bot.store import Store
 from tests.tracker_histories import run
 
 MINI_PLAN = """
@@ -168,14 +171,14 @@ def bare_learner(plan_id: str = "vllm", start: date = date(2026, 11, 2)) -> Lear
     return LearnerData(profile)
 
 
-async def mini_learner(store: object, mini_plans: PlanRegistry, clock: object,
-                       actor: Actor) -> tuple[Tracker, DataCommands, Commands]:
-    """Start ACTOR on the mini plan with its own tracker and commands."""
-    tracker = Tracker(store, mini_plans, clock)  # type: ignore[arg-type]
-    commands = Commands(tracker)
-    dc = register_commands(commands)
-    await run(commands, actor, "/start Europe/Berlin start=2026-11-16 hours=2 weeks=3",
+async def mini_learner(store: Store, mini_plans: PlanRegistry, clock: Any,
+                       actor: Actor) -> tuple[Services, DataService, Grammar]:
+    """Start ACTOR on the mini plan with its own services and grammar."""
+    services = build_services(store, mini_plans, clock=clock)
+    grammar = Grammar(services)
+    dc = services.data
+    await run(grammar, actor, "/start Europe/Berlin start=2026-11-16 hours=2 weeks=3",
               "/settings plan=mini")
-    return tracker, dc, commands
+    return services, dc, grammar
 
 

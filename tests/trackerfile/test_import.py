@@ -9,12 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from bot.actors import Actor
-from bot.commands import Commands
-from bot.data_commands import DataCommands, register_commands
 from bot.errors import InputError, StateError
+from bot.grammar import Grammar
 from bot.plan import PlanRegistry
+from bot.presenting import present
+from bot.services import Services
+from bot.services.data import DataService
 from bot.store import Store
-from bot.tracker import Tracker
 from bot.trackerfile import MAX_BYTES, decode_upload, parse_tracker, render_markdown
 from tests.conftest import dump_store
 from tests.tracker_histories import (
@@ -99,9 +100,9 @@ IMPOSSIBLE = [
 
 @pytest.mark.parametrize(("old", "new", "message"), IMPOSSIBLE)
 async def test_impossible_values_refuse_the_file_with_the_line_and_change_nothing(
-        store: Store, commands: Commands, dc: DataCommands, alice: Actor, old: str, new: str,
+        store: Store, grammar: Grammar, dc: DataService, alice: Actor, old: str, new: str,
         message: str) -> None:
-    await run(commands, alice, "/start Europe/Berlin")
+    await run(grammar, alice, "/start Europe/Berlin")
     text = await export_of(dc, alice)
     assert old in text
     text = text.replace(old, new, 1)
@@ -115,8 +116,8 @@ async def test_impossible_values_refuse_the_file_with_the_line_and_change_nothin
 
 
 async def test_two_lines_giving_one_value_differently_are_both_named(
-        store: Store, commands: Commands, dc: DataCommands, alice: Actor) -> None:
-    await run(commands, alice, "/start Europe/Berlin")
+        store: Store, grammar: Grammar, dc: DataService, alice: Actor) -> None:
+    await run(grammar, alice, "/start Europe/Berlin")
     text = (await export_of(dc, alice)).replace(
         "Calculate readiness score: _____", "Calculate readiness score: 44", 1).replace(
         "**Score**: _____ / 60", "**Score**: 45 / 60", 1)
@@ -137,9 +138,9 @@ async def test_two_lines_giving_one_value_differently_are_both_named(
     ("rust.md", b"# \xf0\x9f\x93\x8a Rust Async Sprint\n", "not \"vLLM Mastery Progress"),
 ])
 async def test_bad_attachments_get_a_specific_message_and_change_nothing(
-        store: Store, commands: Commands, dc: DataCommands, alice: Actor, name: str, data: bytes,
+        store: Store, grammar: Grammar, dc: DataService, alice: Actor, name: str, data: bytes,
         message: str) -> None:
-    await run(commands, alice, "/start Europe/Berlin")
+    await run(grammar, alice, "/start Europe/Berlin")
     before = await dump_store(store)
     with pytest.raises(InputError, match=message):
         await dc.preview_import(alice, data, name)
@@ -150,8 +151,8 @@ async def test_bad_attachments_get_a_specific_message_and_change_nothing(
 
 
 async def test_unreadable_lines_are_listed_and_the_rest_is_imported_on_confirmation(
-        store: Store, commands: Commands, dc: DataCommands, alice: Actor) -> None:
-    await run(commands, alice, "/start Europe/Berlin")
+        store: Store, grammar: Grammar, dc: DataService, alice: Actor) -> None:
+    await run(grammar, alice, "/start Europe/Berlin")
     text = await export_of(dc, alice)
     edits = {
         "- [ ] Install CUDA toolkit": "- [x] Install CUDA toolkit",
@@ -180,7 +181,7 @@ async def test_unreadable_lines_are_listed_and_the_rest_is_imported_on_confirmat
         assert re.search(rf"line {n}: .*{reason}", reply.text), (needle, reply.text)
     assert "@everyone" not in reply.text
     assert "tick Install CUDA toolkit" in reply.text
-    done = await dc.confirm_import(alice, token)
+    done = present(await dc.confirm_import(alice, token))
     assert "Imported 1 change" in done.text
     data, _plan, today = await dc.snapshot(alice)
     assert data.done == {"install-cuda": today}
@@ -188,8 +189,8 @@ async def test_unreadable_lines_are_listed_and_the_rest_is_imported_on_confirmat
 
 
 async def test_a_filled_in_copy_of_the_spec_imports_and_one_undo_reverts_it(
-        store: Store, commands: Commands, dc: DataCommands, alice: Actor) -> None:
-    await run(commands, alice, "/start Europe/Berlin start=2026-11-20")
+        store: Store, grammar: Grammar, dc: DataService, alice: Actor) -> None:
+    await run(grammar, alice, "/start Europe/Berlin start=2026-11-20")
     text = SPEC
     edits = [
         ("> **Start Date**: _______________", "> **Start Date**: 2026-11-16"),
@@ -247,19 +248,26 @@ async def test_a_filled_in_copy_of_the_spec_imports_and_one_undo_reverts_it(
     assert data.milestones["c-first-inference"] == date(2026, 11, 17)
     assert "first-log" in data.milestones  # detected like after any change
     assert data.partners == []
-    undo = await commands.dispatch(alice, "/undo")
+    undo = await grammar.dispatch(alice, "/undo")
     assert not undo.error, undo.text
-    assert await dump_store(store) == before
+    after = await dump_store(store)
+    assert {t: rows for t, rows in after.items() if t != "outbox"} == \
+        {t: rows for t, rows in before.items() if t != "outbox"}
+    # What stays is the record that the confirmation announced its milestones (the unit of
+    # work marks them sent so the dispatcher does not announce them again), as after any change.
+    assert before["outbox"] == []
+    assert {(row[2], row[7], row[9]["in_reply"]) for row in after["outbox"]} == {
+        ("celebration", "sent", True)}
 
 
 async def test_a_pending_import_is_compared_again_when_confirmed(
-        commands: Commands, dc: DataCommands, alice: Actor) -> None:
-    await run(commands, alice, "/start Europe/Berlin")
+        grammar: Grammar, dc: DataService, alice: Actor) -> None:
+    await run(grammar, alice, "/start Europe/Berlin")
     text = (await export_of(dc, alice)).replace("- [ ] Install CUDA toolkit",
                                                 "- [x] Install CUDA toolkit", 1)
     _reply, token = await dc.preview_import(alice, text.encode(), "t.md")
-    await run(commands, alice, "/done install-cuda")
-    reply = await dc.confirm_import(alice, token)
+    await run(grammar, alice, "/done install-cuda")
+    reply = present(await dc.confirm_import(alice, token))
     assert "Nothing to import" in reply.text
 
 
@@ -267,12 +275,12 @@ async def test_a_pending_import_is_compared_again_when_confirmed(
 
 
 async def test_rich_golden_round_trips_through_a_fresh_learner(
-        commands: Commands, tracker: Tracker, dc: DataCommands, clock: object, alice: Actor,
+        grammar: Grammar, services: Services, dc: DataService, clock: object, alice: Actor,
         bob: Actor, carol: Actor) -> None:
-    await build_rich(commands, tracker, clock, alice, bob)
+    await build_rich(grammar, services, clock, alice, bob)
     first = await export_of(dc, alice)
     assert first == (GOLDEN / "vllm_rich.md").read_text(encoding="utf-8")
-    await run(commands, carol, "/start America/New_York")
+    await run(grammar, carol, "/start America/New_York")
     reply, token = await dc.preview_import(carol, first.encode(), "vllm_rich.md")
     assert "could not read" not in reply.text, reply.text
     await dc.confirm_import(carol, token)
@@ -288,8 +296,8 @@ async def test_generic_plan_round_trips(store: Store, clock: object, alice: Acto
                                         carol: Actor, mini_plans: PlanRegistry) -> None:
     registry = mini_plans
     clock.set(datetime(2026, 11, 21, 12, tzinfo=UTC))  # type: ignore[attr-defined]
-    _t, dc, commands = await mini_learner(store, registry, clock, alice)
-    await run(commands, alice, "/log 2h pinning", "/done book", "/count prs =4",
+    _t, dc, grammar = await mini_learner(store, registry, clock, alice)
+    await run(grammar, alice, "/log 2h pinning", "/done book", "/count prs =4",
               "/score review 15/20", "/set mood Meh", "/mock 4 ok", "/question Why Pin?")
     first = await export_of(dc, alice)
     await mini_learner(store, registry, clock, carol)
@@ -306,16 +314,16 @@ _counter = iter(range(10**9))
                                  HealthCheck.data_too_large])
 @given(history=histories(PlanRegistry.load().get("vllm")))
 async def test_export_import_export_is_the_same_file(store: Store, plans: PlanRegistry,
-                                                     tracker: Tracker, commands: Commands,
+                                                     services: Services, grammar: Grammar,
                                                      clock: object, history: History) -> None:
     clock.set(datetime(2026, 11, 30, 12, tzinfo=UTC))  # type: ignore[attr-defined]
-    dc = register_commands(commands)
+    dc = services.data
     plan = plans.get("vllm")
     n = next(_counter)
     source = await insert_history(store, plan, history, f"gen-{n}")
     first = await export_of(dc, source)
     fresh = Actor("console", f"fresh-{n}", "Fresh", space_id="console")
-    await run(commands, fresh, "/start Europe/Berlin")
+    await run(grammar, fresh, "/start Europe/Berlin")
     reply, token = await dc.preview_import(fresh, first.encode(), "tracker.md")
     assert "could not read" not in reply.text, reply.text
     if token is not None:
@@ -333,8 +341,8 @@ def test_parse_is_pure_and_reads_its_own_empty_export(plans: PlanRegistry) -> No
     assert (spec.changes, spec.unreadable) == ([], [])
 
 
-async def test_confirming_without_a_preview_is_refused(dc: DataCommands, commands: Commands,
+async def test_confirming_without_a_preview_is_refused(dc: DataService, grammar: Grammar,
                                                        alice: Actor) -> None:
-    await run(commands, alice, "/start Europe/Berlin")
+    await run(grammar, alice, "/start Europe/Berlin")
     with pytest.raises(StateError, match="No import is waiting"):
         await dc.confirm_import(alice)
