@@ -140,8 +140,10 @@ class Units:
     async def _finish(self, unit: Unit) -> None:
         if unit.changes.empty:
             return
-        for ms in await new_milestones(unit.session, unit.row.id, unit.plan,
-                                       {op["table"] for op in unit.changes.ops}):
+        # Conditions only grow with rows added or changed; a removal reaches nothing. (An
+        # undo op "delete" records an insert, "update" an update.)
+        grown = {op["table"] for op in unit.changes.ops if op["op"] in ("delete", "update")}
+        for ms in await new_milestones(unit.session, unit.row.id, unit.plan, grown):
             await record_milestone(unit, ms.id, unit.today, announced=False)
             unit.celebrations.append(Celebration(ms.id, ms.title, ms.kind, unit.today))
             await _mark_announced(unit, ms)
