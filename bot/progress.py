@@ -128,11 +128,6 @@ def section_status(data: LearnerData, plan: Plan, section_id: str) -> str:
         SECTION_STATES[1]
 
 
-def days_completed(data: LearnerData, plan: Plan) -> int:
-    """Count the daily lessons done."""
-    return sum(1 for i in plan.daily_items if i.id in data.done)
-
-
 def milestones_achieved(data: LearnerData, plan: Plan) -> int:
     """Count the milestones (not celebrations or achievements) reached."""
     return sum(1 for ms in plan.milestones_of_kind("milestone") if ms.id in data.milestones)
