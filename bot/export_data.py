@@ -1,4 +1,4 @@
-"""Moved to ``bot.trackerfile.data_export``: the names ``bot.data_commands`` imports."""
+"""Moved to ``bot.trackerfile.data_export``: the names ``bot.services.data`` imports."""
 
 from bot.trackerfile import collect, filenames, to_csv_zip, to_json
 

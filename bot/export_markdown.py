@@ -1,4 +1,4 @@
-"""Moved to ``bot.trackerfile``: the names ``bot.data_commands`` still imports from here."""
+"""Moved to ``bot.trackerfile``: the names ``bot.services.data`` still imports from here."""
 
 from bot.trackerfile import export_filename, render_markdown
 

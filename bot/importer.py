@@ -1,4 +1,4 @@
-"""Moved to ``bot.trackerfile``: the names ``bot.data_commands`` and ``cogs.data`` import."""
+"""Moved to ``bot.trackerfile``: the names ``bot.services.data`` and ``cogs.data`` import."""
 
 from bot.trackerfile import MAX_BYTES, ImportPlan, apply_import, prepare_import
 
