@@ -84,6 +84,8 @@ def _joined(chunks: Iterable[list[str]]) -> list[str]:
 
 
 class TimeLogBlock(Block):
+    """The weekly time log: a day line per day of each week shown, with the week's total."""
+
     name = "timelog"
     entry = "### Weekly Time Log"
     WEEK = parse_line("**Week {logweek}**:")
@@ -124,6 +126,8 @@ class TimeLogBlock(Block):
 
 
 class InsightsBlock(Block):
+    """The key insights, numbered within each plan week."""
+
     name = "insights"
     entry = "### Key Insights Gained"
     WEEK = parse_line("**Week {noteweek}**:")
@@ -151,6 +155,8 @@ def _padded(values: list[Any]) -> list[Any]:
 
 
 class ChallengesBlock(Block):
+    """The challenges overcome, each with its solution and learning."""
+
     name = "challenges"
     entry = "### Challenges Overcome"
     LINE = parse_line(f"{{noteno}}. **Challenge**: {{challenge|{U35}}}")
@@ -169,6 +175,8 @@ class ChallengesBlock(Block):
 
 
 class QuestionsBlock(Block):
+    """The questions for further study."""
+
     name = "questions"
     entry = "### Questions for Further Study"
     LINE = parse_line(f"{{noteno}}. {{question|{U47}}}")
@@ -181,6 +189,8 @@ class QuestionsBlock(Block):
 
 
 class MocksBlock(Block):
+    """The mock interviews, one line per slot of the plan (and any past them)."""
+
     name = "mocks"
     entry = "### Mock Interviews"
 
@@ -206,6 +216,8 @@ class MocksBlock(Block):
 
 
 class DeadlinesBlock(Block):
+    """The deadlines: the plan's default titles first, then the learner's own."""
+
     name = "deadlines"
     entry = "### Upcoming Deadlines"
     BOLD = parse_line(f"- **{{dltitle}}**: {{dldate|{BLANK_DATE}}}")

@@ -46,6 +46,7 @@ class DataBundle:
 
     @property
     def row_count(self) -> int:
+        """Count the rows of every table."""
         return sum(len(rows) for rows in self.tables.values())
 
 

@@ -148,8 +148,8 @@ class _Reader:
         self.challenges: dict[int, dict[str, Any]] = {}
         self.line = 0
 
-    # claims of one line are kept only if the whole line reads
-    def claim(self, local: list[tuple[ClaimKey, Any]], line: int) -> None:
+    def claim(self, local: LocalClaims, line: int) -> None:
+        """Keep a whole line's claims; a value another line states differently is an error."""
         for key, value in local:
             old = self.claims.get(key)
             if old is not None and old.value != value:
@@ -161,6 +161,7 @@ class _Reader:
                 self.claims[key] = Claim(value, line)
 
     def read(self, rule: Rule, mt: re.Match[str], line: int) -> LocalClaims:
+        """Read the claims of one matched line (nothing is kept unless the whole line reads)."""
         texts = [mt.group(f"s{i}") for i in range(len(rule.line.slots))]
         slots = rule.line.slots
         block = rule.block
@@ -372,6 +373,7 @@ class _Reader:
         return [(("mock", slot), (held, score, feedback))]
 
     def finish(self) -> None:
+        """Claim the challenges, whose solution and learning lines come after them."""
         for n, entry in sorted(self.challenges.items()):
             text = entry.get("text")
             if text is None:
