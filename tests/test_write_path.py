@@ -19,7 +19,7 @@ from bot.actors import Actor
 from bot.app import build_services
 from bot.grammar import Grammar
 from bot.services import Services
-from bot.store import Store
+from bot.store import Store, create_engine
 from tests.conftest import FakeClock
 
 # Command -> the most statements it may take (steady state: a learner a few days in).
@@ -122,3 +122,36 @@ async def test_concurrent_starts_in_one_new_space_all_succeed(grammar: Grammar,
     async with store.read() as session:
         assert await session.scalar(select(func.count()).select_from(m.Space)) == 1
         assert await session.scalar(select(func.count()).select_from(m.Learner)) == 300
+
+
+async def test_a_transient_lock_is_retried_inside_the_service(
+        tmp_path, sqlite_template, plans, clock: FakeClock, alice: Actor) -> None:  # type: ignore[no-untyped-def]
+    """Another process holds the database briefly: the command waits, retries and succeeds."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "locked.sqlite3"
+    path.write_bytes(sqlite_template.read_bytes())
+    store = Store(create_engine(f"sqlite+aiosqlite:///{path}", busy_timeout_ms=60))
+    services = build_services(store, plans, clock=clock)
+    grammar = Grammar(services)
+    assert not (await grammar.dispatch(alice, "/start UTC")).error
+    held = threading.Event()
+
+    def hold_the_lock() -> None:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        held.set()
+        threading.Event().wait(0.12)  # longer than the busy timeout, shorter than 3 tries
+        other.execute("COMMIT")
+        other.close()
+
+    thread = threading.Thread(target=hold_the_lock)
+    thread.start()
+    await asyncio.to_thread(held.wait)
+    reply = await grammar.dispatch(alice, "/log 1h")
+    thread.join()
+    assert not reply.error, reply.text
+    async with store.read() as session:
+        assert await session.scalar(select(func.sum(m.TimeLog.minutes))) == 60
+    await store.close()
