@@ -27,8 +27,8 @@ from typing import Any
 from bot import progress as p
 from bot.errors import InputError
 from bot.limits import MAX_DEADLINES, MAX_NOTES
-from bot.parsing import quote_input
 from bot.plan import Plan
+from bot.quoting import quote_input
 from bot.snapshot import LearnerData
 
 log = logging.getLogger(__name__)

@@ -34,8 +34,9 @@ from bot.limits import (
     TITLE_MAX,
     TOPIC_MAX,
 )
-from bot.parsing import MAX_WEEKS, quote_input
+from bot.parsing import MAX_WEEKS
 from bot.plan import Plan
+from bot.quoting import quote_input
 from bot.snapshot import LearnerData
 from bot.trackerfile import blocks
 from bot.trackerfile.cells import (

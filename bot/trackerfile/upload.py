@@ -6,7 +6,7 @@ import logging
 from pathlib import PurePath
 
 from bot.errors import InputError
-from bot.parsing import quote_input
+from bot.quoting import quote_input
 
 log = logging.getLogger(__name__)
 
