@@ -10,14 +10,14 @@ One job per module, in the order they depend on each other:
 - ``upload``, ``matching``, ``cells``, ``read``: check an upload, match its lines to the
   template, read typed values, collect the file's claims (``parse_tracker``);
 - ``changes``: the typed changes between the claims and the store (``diff``);
-- ``apply``: read an upload for a learner and apply its changes (``prepare_import``,
-  ``apply_import``);
+- ``apply``: read an upload for a learner and apply its changes through the services
+  (``prepare_import``, ``apply_import``); it is not imported here: the data service
+  (``bot.services.data``) imports it, and no other module of the package imports a service;
 - ``data_export``: everything stored about a person as JSON or CSV.
 
 The formats are described in docs/export-format.md.
 """
 
-from bot.trackerfile.apply import apply_import, prepare_import
 from bot.trackerfile.changes import Change, Claim, diff
 from bot.trackerfile.data_export import DataBundle, collect, filenames, to_csv_zip, to_json
 from bot.trackerfile.export import export_filename, render_markdown
@@ -31,14 +31,12 @@ __all__ = [
     "DataBundle",
     "ImportPlan",
     "LineNote",
-    "apply_import",
     "collect",
     "decode_upload",
     "diff",
     "export_filename",
     "filenames",
     "parse_tracker",
-    "prepare_import",
     "render_markdown",
     "to_csv_zip",
     "to_json",
