@@ -485,6 +485,17 @@ async def _plan(g: Grammar, a: Actor, args: list[str]) -> Any:
     return await g.services.spaces.use_plan(a, _nonempty(args[1], "a plan"))
 
 
+@command("link", "/link | /link CODE | /link here",
+         "Link your tracker to your account on another front, or get reminders here.",
+         "/link")
+async def _link(g: Grammar, a: Actor, args: list[str]) -> Any:
+    if not args:
+        return await g.services.accounts.link_code(a)
+    if len(args) == 1 and args[0].lower() == "here":
+        return await g.services.accounts.deliver_here(a)
+    return await g.services.accounts.link(a, " ".join(args))
+
+
 # --- data rights ---
 
 

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OURS = ("bot", "cogs")
 # Fronts and the layers that speak to users: they may call the services.
 FRONT_PREFIXES = ("cogs", "bot.discord", "bot.slack", "bot.console", "bot.__main__",
-                  "bot.grammar", "bot.presenting", "bot.app")
+                  "bot.grammar", "bot.presenting", "bot.actions", "bot.app")
 SERVICES = "bot.services"
 # Apply-side modules of features that write through the services' unit of work.
 SERVICE_CLIENTS = ("bot.trackerfile.apply", "bot.importer")
