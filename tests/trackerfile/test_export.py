@@ -189,7 +189,7 @@ def test_template_lines_parse_placeholders_and_escapes(text: str, rendered: str,
 async def test_other_plans_get_a_generic_tracker_following_their_sections(
         store: object, mini_plans: PlanRegistry, clock: object, alice: Actor) -> None:
     clock.set(datetime(2026, 11, 20, 12, tzinfo=UTC))  # type: ignore[attr-defined]
-    _tracker, dc, grammar = await mini_learner(store, mini_plans, clock, alice)
+    _services, dc, grammar = await mini_learner(store, mini_plans, clock, alice)
     await run(grammar, alice, '/log 2h "pinning" yesterday', "/done book", "/done book-ch1",
               "/done tokio", "/count exercises =5", "/count prs =4", "/score review 15/20",
               "/quiz week1 8/10", "/rate futures 3 week1", "/set mood Good", "/set focus 2",

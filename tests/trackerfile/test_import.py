@@ -296,7 +296,7 @@ async def test_generic_plan_round_trips(store: Store, clock: object, alice: Acto
                                         carol: Actor, mini_plans: PlanRegistry) -> None:
     registry = mini_plans
     clock.set(datetime(2026, 11, 21, 12, tzinfo=UTC))  # type: ignore[attr-defined]
-    _t, dc, grammar = await mini_learner(store, registry, clock, alice)
+    _services, dc, grammar = await mini_learner(store, registry, clock, alice)
     await run(grammar, alice, "/log 2h pinning", "/done book", "/count prs =4",
               "/score review 15/20", "/set mood Meh", "/mock 4 ok", "/question Why Pin?")
     first = await export_of(dc, alice)
