@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -11,23 +10,14 @@ from discord.ext import commands
 
 from bot import suggestions
 from bot.commands import Reply
+from bot.discord.client import PacerBot
+from bot.discord.errors import owner_only
+from bot.discord.pacing import defer
+from bot.discord.replies import actor_of, choices, respond, show
+from bot.discord.sync import sync_commands
 from bot.errors import InputError
-from cogs._replies import actor_of, choices, defer, respond, show
-
-if TYPE_CHECKING:
-    from bot.discord_front import PacerBot
 
 log = logging.getLogger(__name__)
-
-
-async def owner_only(interaction: discord.Interaction) -> bool:
-    """Let only the bot's owner (discord.owner_ids, else the application owner) through."""
-    from bot.discord_front import OwnerOnly
-
-    bot: commands.Bot = interaction.client  # type: ignore[assignment]
-    if await bot.is_owner(interaction.user):
-        return True
-    raise OwnerOnly("Only the owner of this Pacer bot can sync its commands.")
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -46,8 +36,6 @@ class Admin(commands.GroupCog, group_name="pacer",
     @app_commands.check(owner_only)
     async def sync(self, interaction: discord.Interaction,
                    scope: app_commands.Choice[str]) -> None:
-        from bot.discord_front import sync_commands
-
         if scope.value == "guild" and interaction.guild_id is None:
             raise InputError("Syncing to this server needs a server channel; in a direct "
                              "message choose global.")

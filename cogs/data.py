@@ -7,7 +7,7 @@ items, so a press after a restart (or after the request expired) still gets an a
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -15,11 +15,10 @@ from discord.ext import commands
 
 from bot.commands import Reply
 from bot.data_commands import DataCommands, data_commands
+from bot.discord.client import PacerBot
+from bot.discord.errors import report_error
+from bot.discord.replies import actor_of, core_of, paced, respond, show
 from bot.importer import MAX_BYTES
-from cogs._replies import actor_of, core_of, respond, within_window
-
-if TYPE_CHECKING:
-    from bot.discord_front import PacerBot
 
 FORMAT_CHOICES = [app_commands.Choice(name="Markdown tracker (.md)", value="markdown"),
                   app_commands.Choice(name="Everything, as JSON", value="json"),
@@ -56,8 +55,6 @@ class ConfirmButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         return cls(match["kind"], match["op"], match["token"], item.label)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        from bot.discord_front import report_error
-
         try:
             await respond(interaction, self.run(interaction))
         except Exception as exc:
@@ -99,21 +96,16 @@ class Data(commands.Cog):
             data = (b"\0" * (MAX_BYTES + 1) if file.size > MAX_BYTES else await file.read())
             return await _data(interaction).preview_import(actor, data, file.filename)
 
-        reply, token = await within_window(interaction, preview())
+        reply, token = await paced(interaction, preview())
         view = confirm_view("import", token, "Import") if token else None
-        await respond(interaction, _ready(reply), view=view)
+        await show(interaction, reply, view=view)
 
     @app_commands.command(name="forget-me",
                           description="Delete everything Pacer stores about you (asks first)")
     async def forget_me(self, interaction: discord.Interaction) -> None:
-        reply, token = await within_window(interaction, _data(interaction).forget_me(
+        reply, token = await paced(interaction, _data(interaction).forget_me(
             actor_of(interaction)))
-        await respond(interaction, _ready(reply),
-                      view=confirm_view("forget", token, "Delete everything"))
-
-
-async def _ready(reply: Reply) -> Reply:
-    return reply
+        await show(interaction, reply, view=confirm_view("forget", token, "Delete everything"))
 
 
 async def setup(bot: PacerBot) -> None:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import suggestions
+from bot.discord.client import PacerBot
+from bot.discord.replies import actor_of, actor_of_user, choices, respond
 from bot.errors import InputError
-from cogs._replies import actor_of, actor_of_user, choices, respond
-
-if TYPE_CHECKING:
-    from bot.discord_front import PacerBot
 
 Choices = list[app_commands.Choice[str]]
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord.client import PacerBot
+from bot.discord.replies import actor_of, respond
 from bot.scheduling import digest_preview, snooze
-from cogs._replies import actor_of, respond
-
-if TYPE_CHECKING:
-    from bot.discord_front import PacerBot
 
 Choices = list[app_commands.Choice[str]]
 SNOOZE_CHOICES = ("1h", "30m", "2h", "evening", "off")

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import suggestions
-from cogs._replies import actor_of, choices, respond
-
-if TYPE_CHECKING:
-    from bot.discord_front import PacerBot
+from bot.discord.client import PacerBot
+from bot.discord.replies import actor_of, choices, respond
 
 Choices = list[app_commands.Choice[str]]
 # The vLLM plan has four weeks with a quiz each, five mock interviews, ratings 1-5.

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import suggestions
 from bot.commands import SETTINGS
-from cogs._replies import actor_of, choices, respond
-
-if TYPE_CHECKING:
-    from bot.discord_front import PacerBot
+from bot.discord.client import PacerBot
+from bot.discord.replies import actor_of, choices, respond
 
 Choices = list[app_commands.Choice[str]]
 SETTING_CHOICES = [app_commands.Choice(name=f"{name}: {s.help}"[:100], value=name)

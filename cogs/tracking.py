@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import suggestions
-from cogs._replies import actor_of, choices, respond
-
-if TYPE_CHECKING:
-    from bot.discord_front import PacerBot
+from bot.discord.client import PacerBot
+from bot.discord.replies import actor_of, choices, respond
 
 Choices = list[app_commands.Choice[str]]
 WHEN = "Study day: today (default), yesterday, a weekday or YYYY-MM-DD"

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.commands import Reply
-from cogs._replies import actor_of, respond, show
-
-if TYPE_CHECKING:
-    from bot.discord_front import PacerBot
+from bot.discord.client import PacerBot
+from bot.discord.replies import actor_of, respond, show
 
 
 class Views(commands.Cog):

@@ -15,7 +15,8 @@ from discord.gateway import DiscordWebSocket
 
 from bot.app import Core, build_core
 from bot.config import DatabaseSettings, DiscordSettings, Settings
-from bot.discord_front import PacerBot, create_bot, sync_commands
+from bot.discord.client import PacerBot, create_bot
+from bot.discord.sync import sync_commands
 from bot.tracker import Actor
 from tests.conftest import FakeClock
 from tests.standin import DiscordStandin, InteractionCallback, InteractionHandle, SentMessage

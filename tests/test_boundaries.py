@@ -16,7 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 BOT = ROOT / "bot"
 # The glue that starts a front may import its platform; nothing else in bot/ may.
-GLUE = {"bot/discord_front.py", "bot/slack_front.py", "bot/console.py", "bot/__main__.py"}
+GLUE = {"bot/slack_front.py", "bot/console.py", "bot/__main__.py"}
+GLUE_PACKAGES = ("bot/discord/",)  # every module of the Discord glue package
 PLATFORMS = ("discord", "slack", "slack_sdk", "slack_bolt", "cogs")
 NAME_RE = re.compile(r"^[-_a-z0-9]{1,32}$")
 NO_DESCRIPTION = "…"  # what discord.py fills in when a command or option has none
@@ -25,7 +26,8 @@ NO_DESCRIPTION = "…"  # what discord.py fills in when a command or option has 
 def core_files() -> list[Path]:
     """List every Python file of bot/ that is not glue (migrations included)."""
     return sorted(p for p in BOT.rglob("*.py")
-                  if p.relative_to(ROOT).as_posix() not in GLUE and "__pycache__" not in p.parts)
+                  if (rel := p.relative_to(ROOT).as_posix()) not in GLUE
+                  and not rel.startswith(GLUE_PACKAGES) and "__pycache__" not in p.parts)
 
 
 def core_modules() -> list[str]:
@@ -52,7 +54,7 @@ def imported_roots(path: Path) -> set[str]:
 
 
 def test_the_glue_list_names_real_files_and_core_files_exist() -> None:
-    assert (ROOT / "bot/discord_front.py").exists() and (ROOT / "bot/console.py").exists()
+    assert (ROOT / "bot/discord/client.py").exists() and (ROOT / "bot/console.py").exists()
     assert len(core_files()) > 10
 
 
@@ -63,12 +65,12 @@ def test_core_module_imports_no_chat_platform(path: Path) -> None:
 
 def test_glue_is_where_discord_is_imported() -> None:
     # The check above must be able to fail: the glue does import discord.
-    assert "discord" in imported_roots(BOT / "discord_front.py")
+    assert "discord" in imported_roots(BOT / "discord" / "client.py")
 
 
 def test_importing_the_whole_core_loads_no_chat_platform() -> None:
     modules = core_modules()
-    assert "bot.tracker" in modules and "bot.discord_front" not in modules
+    assert "bot.tracker" in modules and not any(m.startswith("bot.discord") for m in modules)
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"
@@ -91,7 +93,7 @@ async def loaded_bot(tmp_path: Path, sqlite_template: Path):  # type: ignore[no-
     """Build a PacerBot (not connected) with every cog loaded the way setup_hook does."""
     from bot.app import build_core
     from bot.config import DatabaseSettings, Settings
-    from bot.discord_front import PacerBot, cog_names
+    from bot.discord.client import PacerBot, cog_names
 
     db = tmp_path / "pacer.sqlite3"
     db.write_bytes(sqlite_template.read_bytes())
@@ -106,10 +108,10 @@ async def loaded_bot(tmp_path: Path, sqlite_template: Path):  # type: ignore[no-
 
 
 def test_every_cog_module_ends_with_an_async_setup() -> None:
-    from bot.discord_front import cog_names
+    from bot.discord.client import cog_names
 
     names = cog_names()
-    assert "cogs.tracking" in names and "cogs._replies" not in names
+    assert "cogs.tracking" in names and all(not n.split(".")[-1].startswith("_") for n in names)
     for name in names:
         module = importlib.import_module(name)
         assert inspect.iscoroutinefunction(module.setup), name

@@ -20,16 +20,11 @@ import pytest
 import pytest_asyncio
 
 from bot.config import ConfigError, Settings
-from bot.discord_front import (
-    INVITE_PERMISSIONS,
-    cog_names,
-    invite_from_cli,
-    run_discord,
-    sync_from_cli,
-)
+from bot.discord.client import cog_names, run_discord
+from bot.discord.replies import pack, split_text, text_embeds
+from bot.discord.sync import INVITE_PERMISSIONS, invite_from_cli, sync_from_cli
 from bot.messages import REMINDER_BUTTONS, Button, OutMessage
 from bot.senders import CLOSED_DM, DeliveryError
-from cogs._replies import pack, split_text, text_embeds
 from tests.conftest import FakeClock, dump_store
 from tests.discord_fixtures import (
     START,
@@ -495,7 +490,7 @@ async def test_unexpected_error_apologises_with_an_id_and_logs_the_traceback(
     monkeypatch.setattr(world.core.commands, "progress", broken)
     user = world.new_user()
     await world.onboard(user)
-    with caplog.at_level(logging.ERROR, logger="bot.discord_front"):
+    with caplog.at_level(logging.ERROR, logger="bot.discord.errors"):
         answer = await world.ask("progress", user=user)
     found = re.search(r"error `([0-9a-f]{8})`", answer.text)
     assert found is not None and answer.flags == 64
@@ -515,7 +510,7 @@ async def test_slow_private_work_is_deferred_then_completed(
         return await original(actor)
 
     monkeypatch.setattr(world.core.commands, "progress", slow)
-    monkeypatch.setattr(world.bot, "defer_after", 0.01)
+    monkeypatch.setattr(world.bot.pacing, "window", world.bot.pacing.margin + 0.01)
     user = world.new_user()
     await world.onboard(user)
     handle = await world.standin.send_command("progress", user=user)
@@ -536,7 +531,7 @@ async def test_slow_public_log_is_deferred_privately_then_posted(
         return await original(*args)
 
     monkeypatch.setattr(world.core.commands, "log", slow)
-    monkeypatch.setattr(world.bot, "defer_after", 0.01)
+    monkeypatch.setattr(world.bot.pacing, "window", world.bot.pacing.margin + 0.01)
     user = world.new_user()
     await world.onboard(user)
     handle = await world.standin.send_command("log", {"duration": "1h"}, user=user)
@@ -630,7 +625,7 @@ async def test_sender_dms_embeds_and_persistent_buttons(world: World) -> None:
     assert ids == [f"pacer:{b.action}" for b in REMINDER_BUTTONS]
 
 
-@pytest.mark.parametrize(("who", "code"), [("closed", CLOSED_DM), ("unknown", 10013)])
+@pytest.mark.parametrize(("who", "code"), [("closed", CLOSED_DM), ("unknown", 50033)])
 async def test_sender_raises_delivery_errors(world: World, who: str, code: int) -> None:
     user = world.new_user()
     recipient = str(user["id"]) if who == "closed" else "4242"

@@ -8,17 +8,17 @@ learner posts publicly; notices are always private. No message ever pings anyone
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from collections.abc import Awaitable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
 
 from bot import suggestions
 from bot.commands import Reply
+from bot.discord.pacing import DEFERRED_KEY, Pacing
 from bot.suggestions import Suggestion
 from bot.tracker import Actor
 
@@ -37,8 +37,7 @@ EMBED_TEXT_MAX = 4000  # Discord allows 4096 per description; keep room for re-o
 MESSAGE_EMBED_CHARS = 5800  # Discord allows 6000 characters over all embeds of a message
 EMBEDS_PER_MESSAGE = 10
 TITLE_MAX = 256
-DEFER_AFTER_SECONDS = 2.0  # Discord waits 3 s for the first answer; defer well before
-DEFERRED_KEY = "pacer_deferred_ephemeral"
+T = TypeVar("T")
 
 
 def actor_of(interaction: discord.Interaction) -> Actor:
@@ -63,6 +62,11 @@ def actor_of_user(user: discord.abc.User, interaction: discord.Interaction) -> A
 def core_of(interaction: discord.Interaction) -> Core:
     """Return the Core the PacerBot carries."""
     return interaction.client.core  # type: ignore[attr-defined]
+
+
+def pacing_of(interaction: discord.Interaction) -> Pacing:
+    """Return the Pacing the PacerBot runs commands through."""
+    return interaction.client.pacing  # type: ignore[attr-defined,no-any-return]
 
 
 def choices(found: Iterable[Suggestion]) -> list[app_commands.Choice[str]]:
@@ -200,29 +204,15 @@ async def send_many(interaction: discord.Interaction, embeds: Sequence[discord.E
                    file=file if index == 0 else None, view=view if last else None)
 
 
-async def defer(interaction: discord.Interaction) -> None:
-    """Acknowledge now (ephemeral in a server: what follows may be private or an error)."""
-    if interaction.response.is_done():
-        return
-    ephemeral = interaction.guild_id is not None
-    interaction.extras[DEFERRED_KEY] = ephemeral
-    await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-
-
-async def within_window(interaction: discord.Interaction, work: Awaitable[Any]) -> Any:
-    """Await WORK; if it takes longer than the bot's defer threshold, defer meanwhile."""
-    task = asyncio.ensure_future(work)
-    after = getattr(interaction.client, "defer_after", DEFER_AFTER_SECONDS)
-    done, _ = await asyncio.wait({task}, timeout=after)
-    if not done:
-        await defer(interaction)
-    return await task
+async def paced(interaction: discord.Interaction, work: Awaitable[T]) -> T:
+    """Await WORK in the bot's pacing: in turn, deferred whenever its answer could be late."""
+    return await pacing_of(interaction).run(interaction, work)
 
 
 async def respond(interaction: discord.Interaction, work: Awaitable[Reply], *,
                   view: discord.ui.View | None = None) -> Reply:
     """Run a core call within Discord's answer window and show its Reply."""
-    reply = await within_window(interaction, work)
+    reply = await paced(interaction, work)
     await show(interaction, reply, view=view)
     return reply
 
