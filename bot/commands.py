@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from bot import parsing
+from bot.actors import Actor
 from bot.errors import InputError, PacerError
 from bot.rendering import (
     render_deadlines,
@@ -26,9 +27,10 @@ from bot.rendering import (
     render_summary,
     render_week,
 )
+from bot.replies import Reply
 from bot.snapshot import LearnerProfile
 from bot.timing import plan_week
-from bot.tracker import Actor, Celebration, Onboarding, Outcome, Tracker
+from bot.tracker import Onboarding, Outcome, Tracker
 
 log = logging.getLogger(__name__)
 
@@ -39,31 +41,9 @@ TITLE_MAX = 100
 GOAL_MAX = 500
 
 
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    data: bytes
-    description: str = ""
-
-
-@dataclass
-class Reply:
-    """What a front shows: text, a title, privacy, celebrations, notices and maybe a file."""
-
-    text: str
-    title: str | None = None
-    private: bool = True
-    shareable: bool = False  # /log and /done: posted publicly where the learner allows it
-    celebrations: list[Celebration] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    attachment: Attachment | None = None
-    error: bool = False
-    data: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, outcome: Outcome, **kw: Any) -> Reply:
-        return cls(outcome.message, celebrations=outcome.celebrations, notices=outcome.notices,
-                   data=outcome.data, **kw)
+def reply_of(outcome: Outcome, **kw: Any) -> Reply:
+    return Reply(outcome.message, celebrations=outcome.celebrations, notices=outcome.notices,
+                 data=outcome.data, **kw)
 
 
 # --- settings: one table for /start and /settings -------------------------------------------
@@ -185,7 +165,7 @@ class Commands:
             else Onboarding.reminder_time,
             day_start_hour=values.get("day_start_hour", Onboarding.day_start_hour),
         )
-        return Reply.of(await self.tracker.start(actor, spec), title="Welcome to Pacer")
+        return reply_of(await self.tracker.start(actor, spec), title="Welcome to Pacer")
 
     async def settings_show(self, actor: Actor) -> Reply:
         row = await self.tracker.settings(actor)
@@ -200,7 +180,7 @@ class Commands:
             setting = setting_named(name)
             values[setting.column] = setting.parse(raw, today)
             names.append(next(k for k, v in SETTINGS.items() if v is setting))
-        reply = Reply.of(await self.tracker.update_settings(actor, **values), title="Settings")
+        reply = reply_of(await self.tracker.update_settings(actor, **values), title="Settings")
         reply.text = f"Updated {', '.join(names)}. `/settings` shows them all."
         return reply
 
@@ -211,7 +191,7 @@ class Commands:
         minutes = parsing.parse_duration(duration)
         clean_topic = parsing.check_text(topic, "The topic", TOPIC_MAX) if topic else None
         day = (lambda today: parsing.parse_study_date(when, today)) if when else None
-        return Reply.of(await self.tracker.log_time(actor, minutes, clean_topic, day),
+        return reply_of(await self.tracker.log_time(actor, minutes, clean_topic, day),
                         title="Time logged", shareable=True, private=False)
 
     async def done(self, actor: Actor, item: str, when: str | None = None) -> Reply:
@@ -219,14 +199,14 @@ class Commands:
         if when:
             row = await self.tracker.settings(actor)
             day = parsing.parse_study_date(when, self.tracker.today_for(row))
-        return Reply.of(await self.tracker.mark_done(actor, _nonempty(item, "an item"), day),
+        return reply_of(await self.tracker.mark_done(actor, _nonempty(item, "an item"), day),
                         title="Done", shareable=True, private=False)
 
     async def undone(self, actor: Actor, item: str) -> Reply:
-        return Reply.of(await self.tracker.mark_undone(actor, _nonempty(item, "an item")))
+        return reply_of(await self.tracker.mark_undone(actor, _nonempty(item, "an item")))
 
     async def undo(self, actor: Actor) -> Reply:
-        return Reply.of(await self.tracker.undo(actor))
+        return reply_of(await self.tracker.undo(actor))
 
     # --- scores -------------------------------------------------------------------------------
 
@@ -237,7 +217,7 @@ class Commands:
         return await self.score(actor, what, score)
 
     async def score(self, actor: Actor, what: str, value: str) -> Reply:
-        return Reply.of(await self.tracker.record_score(
+        return reply_of(await self.tracker.record_score(
             actor, _nonempty(what, "what was scored"),
             lambda maximum: parsing.parse_score(value, maximum)))
 
@@ -252,45 +232,45 @@ class Commands:
             row = await self.tracker.settings(actor)
             day = parsing.parse_date(when, today=self.tracker.today_for(row), allow_future=False)
         slot_no = parsing.parse_int_in_range(slot, 1, 99, "the slot") if slot else None
-        return Reply.of(await self.tracker.record_mock(
+        return reply_of(await self.tracker.record_mock(
             actor, lambda maximum: parsing.parse_score(score, maximum), clean, day, slot_no))
 
     async def rate(self, actor: Actor, skill: str, value: str, week: str | None = None) -> Reply:
         rating = parsing.parse_int_in_range(value, 1, 5, "a skill rating")
         week_no = _week_number(week) if week else None
-        return Reply.of(await self.tracker.rate_skill(actor, _nonempty(skill, "a skill"), rating,
+        return reply_of(await self.tracker.rate_skill(actor, _nonempty(skill, "a skill"), rating,
                                                       week_no))
 
     async def confidence(self, actor: Actor, area: str, value: str) -> Reply:
         parsing.parse_int_in_range(value, 1, 5, "a confidence level")
-        return Reply.of(await self.tracker.set_field(actor, _nonempty(area, "an area"), value,
+        return reply_of(await self.tracker.set_field(actor, _nonempty(area, "an area"), value,
                                                      confidence_only=True))
 
     async def set_field(self, actor: Actor, name: str, value: str) -> Reply:
-        return Reply.of(await self.tracker.set_field(actor, _nonempty(name, "a field"),
+        return reply_of(await self.tracker.set_field(actor, _nonempty(name, "a field"),
                                                      _nonempty(value, "a value")))
 
     async def count(self, actor: Actor, counter: str, delta: str | None = None) -> Reply:
         op, amount = parsing.parse_signed_delta(delta or "+1")
-        return Reply.of(await self.tracker.bump_counter(actor, _nonempty(counter, "a counter"),
+        return reply_of(await self.tracker.bump_counter(actor, _nonempty(counter, "a counter"),
                                                         op, amount))
 
     # --- reflections ------------------------------------------------------------------------
 
     async def insight(self, actor: Actor, text: str, week: str | None = None) -> Reply:
-        return Reply.of(await self.tracker.add_note(
+        return reply_of(await self.tracker.add_note(
             actor, "insight", parsing.check_text(text, "The insight", NOTE_MAX),
             week=_week_number(week) if week else None))
 
     async def challenge(self, actor: Actor, challenge: str, solution: str | None = None,
                         learning: str | None = None) -> Reply:
-        return Reply.of(await self.tracker.add_note(
+        return reply_of(await self.tracker.add_note(
             actor, "challenge", parsing.check_text(challenge, "The challenge", NOTE_MAX),
             solution=parsing.check_text(solution, "The solution", NOTE_MAX) if solution else None,
             learning=parsing.check_text(learning, "The learning", NOTE_MAX) if learning else None))
 
     async def question(self, actor: Actor, text: str) -> Reply:
-        return Reply.of(await self.tracker.add_note(
+        return reply_of(await self.tracker.add_note(
             actor, "question", parsing.check_text(text, "The question", NOTE_MAX)))
 
     async def notes(self, actor: Actor) -> Reply:
@@ -299,7 +279,7 @@ class Commands:
 
     async def note_remove(self, actor: Actor, note_id: str) -> Reply:
         n = parsing.parse_int_in_range(note_id.lstrip("#"), 1, 2**31 - 1, "a note number")
-        return Reply.of(await self.tracker.remove_note(actor, n))
+        return reply_of(await self.tracker.remove_note(actor, n))
 
     # --- deadlines --------------------------------------------------------------------------------
 
@@ -307,14 +287,14 @@ class Commands:
         clean = parsing.check_text(title, "The deadline title", TITLE_MAX)
         row = await self.tracker.settings(actor)
         due = parsing.parse_date(when, today=self.tracker.today_for(row))
-        return Reply.of(await self.tracker.add_deadline(actor, clean, due))
+        return reply_of(await self.tracker.add_deadline(actor, clean, due))
 
     async def deadline_list(self, actor: Actor) -> Reply:
         data, _plan, today = await self.tracker.snapshot(actor)
         return Reply(render_deadlines(data, today), title="Deadlines", notices=data.notices)
 
     async def deadline_remove(self, actor: Actor, ref: str) -> Reply:
-        return Reply.of(await self.tracker.remove_deadline(actor, _nonempty(ref, "a deadline")))
+        return reply_of(await self.tracker.remove_deadline(actor, _nonempty(ref, "a deadline")))
 
     # --- views ------------------------------------------------------------------------------------
 
@@ -354,28 +334,28 @@ class Commands:
         text = text[len("until"):].strip() if text.lower().startswith("until") else text
         row = await self.tracker.settings(actor)
         day = parsing.parse_date(text, today=self.tracker.today_for(row), allow_past=False)
-        return Reply.of(await self.tracker.pause(actor, day))
+        return reply_of(await self.tracker.pause(actor, day))
 
     async def resume(self, actor: Actor) -> Reply:
-        return Reply.of(await self.tracker.resume(actor))
+        return reply_of(await self.tracker.resume(actor))
 
     async def partner_invite(self, actor: Actor, partner: Actor) -> Reply:
-        return Reply.of(await self.tracker.invite_partner(actor, partner))
+        return reply_of(await self.tracker.invite_partner(actor, partner))
 
     async def partner_accept(self, actor: Actor, learner: str | None = None) -> Reply:
-        return Reply.of(await self.tracker.accept_partner(actor, learner))
+        return reply_of(await self.tracker.accept_partner(actor, learner))
 
     async def partner_end(self, actor: Actor, learner: str | None = None) -> Reply:
-        return Reply.of(await self.tracker.end_partnership(actor, learner))
+        return reply_of(await self.tracker.end_partnership(actor, learner))
 
     async def partner_share(self, actor: Actor, parts: str) -> Reply:
         items = [x for x in re.split(r"[,\s]+", parts.strip()) if x]
         if items == ["none"]:
             items = []
-        return Reply.of(await self.tracker.set_share(actor, items))
+        return reply_of(await self.tracker.set_share(actor, items))
 
     async def use_plan(self, actor: Actor, plan_id: str) -> Reply:
-        return Reply.of(await self.tracker.set_space_plan(actor, _nonempty(plan_id, "a plan")),
+        return reply_of(await self.tracker.set_space_plan(actor, _nonempty(plan_id, "a plan")),
                         title="Plan")
 
     # --- the line grammar ----------------------------------------------------------------------

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
+from bot.actors import Actor
 from bot.app import Core
 from bot.commands import Reply
-from bot.tracker import Actor
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.commands import USAGE, Attachment, Commands, Reply
+from bot.actors import Actor
+from bot.commands import USAGE, Commands, Reply, reply_of
 from bot.data_rights import forget_me as forget_rows
 from bot.data_rights import holdings
 from bot.errors import InputError, StateError
@@ -34,8 +35,9 @@ from bot.export_markdown import export_filename, render_markdown
 from bot.importer import MAX_BYTES, ImportPlan, apply_import, prepare_import
 from bot.parsing import quote_input
 from bot.plan import Plan
+from bot.replies import Attachment
 from bot.snapshot import LearnerData, load_one
-from bot.tracker import Actor, Tracker
+from bot.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +148,7 @@ class DataCommands:
         """Apply the pending import in one transaction (one /undo reverts it)."""
         plan: ImportPlan = self._take(self._imports, actor, token, "import",
                                       "Upload the file again with /import.")
-        return Reply.of(await apply_import(self.tracker, actor, plan), title="Import")
+        return reply_of(await apply_import(self.tracker, actor, plan), title="Import")
 
     async def cancel_import(self, actor: Actor) -> Reply:
         """Drop the pending import."""

@@ -23,8 +23,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import models as m
+from bot.actors import Actor
 from bot.store import Store
-from bot.tracker import Actor
 
 log = logging.getLogger(__name__)
 

@@ -39,6 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import models as m
+from bot.actors import Actor
 from bot.errors import InputError, PacerError, StateError
 from bot.export_markdown import (
     COMPUTED_KINDS,
@@ -64,7 +65,7 @@ from bot.export_markdown import (
 from bot.parsing import MAX_WEEKS, check_text, parse_date, quote_input
 from bot.plan import Plan
 from bot.snapshot import LearnerData, load_one
-from bot.tracker import MAX_DEADLINES, MAX_NOTES, Actor, Outcome, Tracker
+from bot.tracker import MAX_DEADLINES, MAX_NOTES, Outcome, Tracker
 from bot.undo import ChangeSet
 
 log = logging.getLogger(__name__)

@@ -27,8 +27,8 @@ from typing import NamedTuple
 
 from bot import progress as p
 from bot.charts import render_week_chart
-from bot.commands import Attachment
 from bot.plan import Item, Milestone, Plan
+from bot.replies import Attachment
 from bot.snapshot import LearnerData
 from bot.timing import as_zone, plan_week, study_date
 

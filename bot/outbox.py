@@ -40,8 +40,7 @@ from bot.snapshot import (
     NoteRow,
     PartnerRow,
 )
-from bot.timing import as_zone, study_date
-from bot.tracker import schedule_next_digest, schedule_next_reminder
+from bot.timing import as_zone, next_digest_at, next_reminder_at, study_date
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +258,7 @@ async def claim_reminders(session: AsyncSession, now: datetime, batch: Batch, *,
     learners = (await session.execute(stmt)).all()
     batch.selected += len(learners)
     batch.full = batch.full or len(learners) >= limit
-    nxt = _Memo(schedule_next_reminder, lambda r: (r.reminder_minute, r.timezone))
+    nxt = _Memo(next_reminder_at, lambda r: (r.reminder_minute, r.timezone))
     rows: list[dict[str, Any]] = []
     updates: list[tuple[int, Any]] = []
     carriers: list[tuple[Any, datetime, date, tuple[str, bool, str | None]]] = []
@@ -345,7 +344,7 @@ async def claim_digests(session: AsyncSession, now: datetime, batch: Batch, *,
     learners = (await session.execute(stmt)).all()
     batch.selected += len(learners)
     batch.full = batch.full or len(learners) >= limit
-    nxt = _Memo(schedule_next_digest, lambda r: (
+    nxt = _Memo(next_digest_at, lambda r: (
         r.digest_weekday, r.digest_minute, r.digest_every_weeks, r.timezone,
         r.start_date if r.digest_every_weeks > 1 else None))
     partners: dict[int, list[Any]] = {}

@@ -58,7 +58,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from bot.commands import USAGE, Commands, Reply
+from bot.actors import Actor
+from bot.commands import USAGE, Commands, Reply, reply_of
 from bot.config import SchedulerSettings
 from bot.errors import InputError, PacerError
 from bot.messages import (
@@ -92,7 +93,7 @@ from bot.senders import ConsoleSender, DeliveryError, Sender
 from bot.snapshot import LearnerData
 from bot.store import Store
 from bot.timing import as_zone, resolve_local, utc
-from bot.tracker import Actor, Tracker
+from bot.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -568,7 +569,7 @@ async def snooze(tracker: Tracker, actor: Actor, text: str) -> Reply:
     """Run ``/snooze 1h|evening|DURATION|off``."""
     row = await tracker.settings(actor)
     until = snooze_until(text, tracker.now(), row.timezone)
-    return Reply.of(await tracker.snooze(actor, until), title="Snooze")
+    return reply_of(await tracker.snooze(actor, until), title="Snooze")
 
 
 def register_commands(commands: Commands) -> None:

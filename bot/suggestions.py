@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from bot import models as m
 from bot import parsing
+from bot.actors import Actor
 from bot.plan import Plan
-from bot.tracker import SHAREABLE, Actor, Tracker
+from bot.tracker import SHAREABLE, Tracker
 
 log = logging.getLogger(__name__)
 

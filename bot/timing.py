@@ -33,6 +33,7 @@ from __future__ import annotations
 import functools
 import math
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import InputError
@@ -186,3 +187,30 @@ def week_dates(start: date, week: int) -> list[date]:
 def days_until(today: date, target: date) -> int:
     """Return the number of days from `today` to `target` (negative if it has passed)."""
     return (target - today).days
+
+
+class Schedule(Protocol):
+    """The schedule settings of a learner (an ORM row or a profile)."""
+
+    timezone: str
+    start_date: date
+    reminder_minute: int | None
+    digest_weekday: int
+    digest_minute: int
+    digest_every_weeks: int
+
+
+def next_reminder_at(row: Schedule, after: datetime) -> datetime | None:
+    """Compute the next daily reminder instant after AFTER, or None when reminders are off."""
+    if row.reminder_minute is None:
+        return None
+    t = time(row.reminder_minute // 60, row.reminder_minute % 60)
+    return next_daily(after, t, row.timezone)
+
+
+def next_digest_at(row: Schedule, after: datetime) -> datetime:
+    """Compute the next weekly (or fortnightly) digest instant after AFTER."""
+    t = time(row.digest_minute // 60, row.digest_minute % 60)
+    anchor = row.start_date if row.digest_every_weeks > 1 else None
+    return next_weekly(after, row.digest_weekday, t, row.timezone,
+                       every_weeks=row.digest_every_weeks, anchor=anchor)

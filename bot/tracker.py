@@ -18,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import models as m
 from bot import progress
+from bot.actors import Actor
 from bot.errors import InputError, NotFoundError, StateError
 from bot.plan import Item, Milestone, Plan, PlanRegistry
+from bot.replies import Celebration
 from bot.snapshot import LearnerData, load_one
 from bot.store import Store
-from bot.timing import as_zone, next_daily, next_weekly, plan_week, study_date
+from bot.timing import as_zone, next_digest_at, next_reminder_at, plan_week, study_date
 from bot.undo import ChangeSet, revert
 
 log = logging.getLogger(__name__)
@@ -33,25 +35,6 @@ MAX_DEADLINES = 50
 MAX_NOTES = 200
 SHAREABLE = ("hours", "days", "streak", "scores", "notes")
 DEFAULT_SHARE = ("hours", "days", "streak")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is speaking, on which platform, and where (for home channel and plan choice)."""
-
-    platform: str
-    external_id: str
-    display_name: str
-    space_id: str | None = None
-    channel_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Celebration:
-    milestone_id: str
-    title: str
-    kind: str
-    reached_on: date
 
 
 @dataclass
@@ -81,22 +64,6 @@ SETTING_NAMES = (
     "reminder_minute", "day_start_hour", "digest_weekday", "digest_minute",
     "digest_every_weeks", "public_posts", "display_name", "plan_id",
 )
-
-
-def schedule_next_reminder(row: m.Learner, after: datetime) -> datetime | None:
-    """Compute the next daily reminder instant after AFTER, or None when reminders are off."""
-    if row.reminder_minute is None:
-        return None
-    t = time(row.reminder_minute // 60, row.reminder_minute % 60)
-    return next_daily(after, t, row.timezone)
-
-
-def schedule_next_digest(row: m.Learner, after: datetime) -> datetime:
-    """Compute the next weekly (or fortnightly) digest instant after AFTER."""
-    t = time(row.digest_minute // 60, row.digest_minute % 60)
-    anchor = row.start_date if row.digest_every_weeks > 1 else None
-    return next_weekly(after, row.digest_weekday, t, row.timezone,
-                       every_weeks=row.digest_every_weeks, anchor=anchor)
 
 
 class Tracker:
@@ -200,8 +167,8 @@ class Tracker:
     def reschedule(self, row: m.Learner, changes: ChangeSet | None = None) -> None:
         now = self.now()
         values = {
-            "next_reminder_at": schedule_next_reminder(row, now),
-            "next_digest_at": schedule_next_digest(row, now),
+            "next_reminder_at": next_reminder_at(row, now),
+            "next_digest_at": next_digest_at(row, now),
         }
         if changes is None:
             for k, v in values.items():

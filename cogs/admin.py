@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import suggestions
-from bot.commands import Reply
+from bot.commands import Reply, reply_of
 from bot.discord.client import PacerBot
 from bot.discord.errors import owner_only
 from bot.discord.pacing import defer
@@ -57,7 +57,7 @@ class Admin(commands.GroupCog, group_name="pacer",
         reply = self.bot.core.tracker.set_fallback_channel(actor_of(interaction), target)
 
         async def as_reply() -> Reply:
-            return Reply.of(await reply, title="Fallback channel")
+            return reply_of(await reply, title="Fallback channel")
 
         await respond(interaction, as_reply())
 

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.actors import Actor
 from bot.commands import Commands
 from bot.plan import PlanRegistry
 from bot.store import Store, create_engine, migrate
-from bot.tracker import Actor, Tracker
+from bot.tracker import Tracker
 
 PG_ADMIN_URL = os.environ.get("PACER_TEST_POSTGRES_URL",
                               "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")

@@ -13,11 +13,11 @@ from typing import Any
 import discord.http
 from discord.gateway import DiscordWebSocket
 
+from bot.actors import Actor
 from bot.app import Core, build_core
 from bot.config import DatabaseSettings, DiscordSettings, Settings
 from bot.discord.client import PacerBot, create_bot
 from bot.discord.sync import sync_commands
-from bot.tracker import Actor
 from tests.conftest import FakeClock
 from tests.standin import DiscordStandin, InteractionCallback, InteractionHandle, SentMessage
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.actors import Actor
 from bot.commands import Commands
 from bot.store import Store
-from bot.tracker import Actor
 from tests.conftest import FakeClock, dump_store
 
 SETUP = [

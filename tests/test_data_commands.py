@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from bot import models as m
+from bot.actors import Actor
 from bot.commands import USAGE, Commands
 from bot.data_commands import DataCommands, data_commands, register_commands
 from bot.store import Store
-from bot.tracker import Actor, Tracker
+from bot.tracker import Tracker
 from tests.conftest import dump_store
 from tests.tracker_histories import build_rich, run
 

@@ -12,13 +12,14 @@ import pytest
 from sqlalchemy import select
 
 from bot import models as m
+from bot.actors import Actor
 from bot.commands import Commands
 from bot.data_commands import DataCommands, register_commands
 from bot.data_rights import BackupError, backup_sqlite, forget_me
 from bot.errors import StateError
 from bot.models import Base
 from bot.store import Store
-from bot.tracker import Actor, Tracker
+from bot.tracker import Tracker
 from tests.conftest import dump_store
 from tests.tracker_histories import build_rich, run
 

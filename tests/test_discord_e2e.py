@@ -652,7 +652,7 @@ async def test_sender_posts_in_the_fallback_channel_mentioning_only_the_learner(
 
 
 async def test_sender_attaches_a_file(world: World) -> None:
-    from bot.commands import Attachment
+    from bot.replies import Attachment
 
     user = world.new_user()
     png = b"\x89PNG\r\n\x1a\n fake chart"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.actors import Actor
 from bot.commands import Commands
 from bot.data_commands import DataCommands, register_commands
 from bot.export_markdown import (
@@ -20,7 +21,7 @@ from bot.export_markdown import (
 )
 from bot.plan import PlanRegistry
 from bot.snapshot import LearnerData, LearnerProfile, LogRow
-from bot.tracker import Actor, Tracker
+from bot.tracker import Tracker
 from tests.tracker_histories import GOLDEN, assert_golden, build_rich, export_of, run
 
 SPEC = GOLDEN / "vllm_progress_tracker.spec.md"

@@ -8,13 +8,14 @@ from datetime import date
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from bot.actors import Actor
 from bot.commands import Commands
 from bot.data_commands import DataCommands, register_commands
 from bot.errors import InputError, StateError
 from bot.importer import MAX_BYTES, decode_upload, parse_tracker
 from bot.plan import PlanRegistry
 from bot.store import Store
-from bot.tracker import Actor, Tracker
+from bot.tracker import Tracker
 from tests.conftest import dump_store
 from tests.tracker_histories import (
     GOLDEN,

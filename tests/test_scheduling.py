@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 
 from bot import models as m
 from bot import progress
+from bot.actors import Actor
 from bot.commands import USAGE, Commands
 from bot.config import SchedulerSettings
 from bot.messages import OutMessage, build_digest
@@ -28,7 +29,7 @@ from bot.scheduling import JOB_ID, Dispatcher, RateLimiter, register_commands, s
 from bot.senders import CLOSED_DM, ConsoleSender, DeliveryError
 from bot.snapshot import load_one
 from bot.store import Store
-from bot.tracker import Actor, Onboarding, Tracker
+from bot.tracker import Onboarding, Tracker
 from tests.conftest import FakeClock
 
 BERLIN_19 = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)  # Monday 19:00 in Berlin

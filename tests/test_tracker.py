@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import models as m
+from bot.actors import Actor
 from bot.commands import Commands
 from bot.errors import InputError, StateError
 from bot.store import Store
-from bot.tracker import Actor, Onboarding, Tracker
+from bot.tracker import Onboarding, Tracker
 from tests.conftest import FakeClock, dump_store
 
 

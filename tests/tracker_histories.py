@@ -12,12 +12,13 @@ from hypothesis import strategies as st
 
 from bot import models as m
 from bot import progress
+from bot.actors import Actor
 from bot.commands import Commands
 from bot.data_commands import DataCommands
 from bot.plan import Plan
 from bot.snapshot import load_one
 from bot.store import Store
-from bot.tracker import Actor, Tracker
+from bot.tracker import Tracker
 
 GOLDEN = Path(__file__).with_name("golden")
 TODAY = date(2026, 11, 30)

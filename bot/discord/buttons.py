@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.commands import Reply
+from bot.actors import Actor
 from bot.discord.errors import UnknownButton, report_error
 from bot.discord.replies import actor_of, core_of, respond
 from bot.messages import OutMessage
+from bot.replies import Reply
 from bot.scheduling import snooze
-from bot.tracker import Actor
 
 if TYPE_CHECKING:
     from bot.app import Core

@@ -17,10 +17,10 @@ import discord
 from discord import app_commands
 
 from bot import suggestions
+from bot.actors import Actor
 from bot.commands import Reply
 from bot.discord.pacing import DEFERRED_KEY, Pacing
 from bot.suggestions import Suggestion
-from bot.tracker import Actor
 
 if TYPE_CHECKING:
     from bot.app import Core
