@@ -155,3 +155,81 @@ async def test_every_command_and_option_has_a_description(loaded_bot) -> None:  
                     assert 1 <= len(choice.name) <= 100, f"{where} {param.name}"
                 checked += 1
     assert checked > 40
+
+
+# --- the Discord package and the cogs -------------------------------------------------------
+
+DISCORD_PACKAGE = BOT / "discord"
+COGS = ROOT / "cogs"
+
+
+def _python_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _imported_modules(tree: ast.AST) -> set[str]:
+    """Return the full name of every module an AST imports (absolute imports)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+def _parse(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _function_imports(path: Path | str) -> list[str]:
+    """List the bot/cogs imports made inside a function or method of a file (or source)."""
+    found = []
+    tree = ast.parse(path) if isinstance(path, str) else _parse(path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for name in _imported_modules(node):
+                if name.split(".")[0] in ("bot", "cogs"):
+                    found.append(f"{node.name}: {name}")
+    return found
+
+
+def test_the_discord_package_and_cogs_exist() -> None:
+    assert (DISCORD_PACKAGE / "__init__.py").exists()
+    assert not (BOT / "discord_front.py").exists() and not (COGS / "_replies.py").exists()
+    assert len(_python_files(DISCORD_PACKAGE)) >= 5 and len(_python_files(COGS)) >= 5
+
+
+@pytest.mark.parametrize("path", _python_files(DISCORD_PACKAGE),
+                         ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_the_discord_package_imports_no_cog(path: Path) -> None:
+    assert "cogs" not in imported_roots(path)
+
+
+def test_the_cog_rule_can_fail() -> None:
+    # A cog does import from the package, so the rules below see real imports.
+    assert "bot.discord.replies" in _imported_modules(_parse(COGS / "tracking.py"))
+    nested = "import asyncio\nasync def f():\n    from bot.discord.client import PacerBot\n"
+    assert _function_imports(nested) == ["f: bot.discord.client", "f: bot.discord.client.PacerBot"]
+
+
+@pytest.mark.parametrize("path", _python_files(COGS), ids=lambda p: p.name)
+def test_no_cog_imports_another_cog(path: Path) -> None:
+    imported = {n for n in _imported_modules(_parse(path)) if n.split(".")[0] == "cogs"}
+    assert imported == set(), f"{path.name} imports {sorted(imported)}"
+
+
+@pytest.mark.parametrize("path", _python_files(DISCORD_PACKAGE) + _python_files(COGS),
+                         ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_no_import_of_our_modules_inside_functions(path: Path) -> None:
+    assert _function_imports(path) == []
+
+
+def test_the_cogs_load_by_name_without_importing_the_package_first() -> None:
+    code = ("import sys\nimport bot.discord\n"
+            "print(sorted(m for m in sys.modules if m == 'cogs' or m.startswith('cogs.')))\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
