@@ -27,7 +27,7 @@ from bot.app import Core, build_core
 from bot.config import Settings
 from bot.discord.buttons import ActionButton
 from bot.discord.errors import report_error
-from bot.discord.pacing import Pacing
+from bot.discord.pacing import CONCURRENCY, Pacing
 from bot.discord.ratelimit import GlobalLimiter
 from bot.discord.sender import PLATFORM, DiscordSender
 from bot.scheduling import Dispatcher
@@ -73,7 +73,10 @@ class PacerBot(commands.Bot):
         )
         self.core = core
         self.settings = settings
-        self.pacing = pacing or Pacing()
+        # SQLite serialises writers and its busy handler is not fair: commands queued in
+        # our own semaphore wait in order instead of timing out in the database.
+        self.pacing = pacing or Pacing(
+            concurrency=1 if core.store.dialect == "sqlite" else CONCURRENCY)
         self.start_scheduler = start_scheduler
         self.scheduler: Dispatcher | None = None
         self.sender = DiscordSender(self, core.store, core.tracker.clock)

@@ -9,8 +9,9 @@ aiohttp session passes ``GlobalLimiter.acquire`` first, through an ``aiohttp.Tra
 counted like messages.
 
 - The budget is a sliding window: at most ``per_second`` requests in any ``window`` seconds,
-  starting empty, so there is never a burst above the limit (45 by default: room below
-  Discord's 50 for clock and network jitter).
+  starting empty, and the requests are spaced evenly (``window / per_second`` apart), so
+  there is never a burst: Discord, which counts on its side, sees the same rate even when
+  network or event-loop delays shift some requests (45 by default: room below Discord's 50).
 - A global 429 (``"global": true`` or ``X-RateLimit-Scope: global``) pauses every request for
   its ``retry_after``; discord.py retries the refused request itself.
 - Requests to the interaction endpoints (``/interactions/...`` and the interaction webhooks
@@ -65,11 +66,16 @@ class GlobalLimiter:
                     continue
                 while self._sent and now - self._sent[0] >= self.window:
                     self._sent.popleft()
-                if len(self._sent) < self.per_second:
-                    self._sent.append(now)
-                    self.requests += 1
-                    return
-                await self.sleep(self.window - (now - self._sent[0]))
+                if len(self._sent) >= self.per_second:
+                    await self.sleep(self.window - (now - self._sent[0]))
+                    continue
+                spacing = self.window / self.per_second
+                if self._sent and now - self._sent[-1] < spacing:
+                    await self.sleep(spacing - (now - self._sent[-1]))
+                    continue
+                self._sent.append(now)
+                self.requests += 1
+                return
 
     def pause(self, seconds: float) -> None:
         """Hold every request for SECONDS (a global 429 said so)."""
