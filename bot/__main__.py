@@ -21,7 +21,7 @@ async def _console(settings: Settings) -> int:
 
     core = await build_core(settings)
     dispatcher = console_dispatcher(core.store, core.plans, settings.scheduler,
-                                    core.tracker.clock)
+                                    core.clock)
     await dispatcher.start()  # prints reminders and digests as they fall due
     try:
         await ConsoleFront(core, settings.console_user).run()
@@ -78,12 +78,11 @@ def _backup(settings: Settings, dest: str) -> int:
 
 async def _export_file(settings: Settings, user: str, fmt: str) -> bytes | None:
     from bot.console import console_actor
-    from bot.data_commands import data_commands
     from bot.errors import PacerError
 
     core = await build_core(settings)
     try:
-        file = await data_commands(core.commands).export_file(console_actor(user), fmt)
+        file = await core.services.data.export_file(console_actor(user), fmt)
     except PacerError as exc:
         print(f"pacer: {exc.message}", file=sys.stderr)
         return None

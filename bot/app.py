@@ -9,45 +9,51 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.commands import Commands
 from bot.config import Settings
-from bot.data_commands import register_commands as register_data_commands
+from bot.grammar import Grammar
 from bot.plan import PlanRegistry
-from bot.scheduling import register_commands
+from bot.services import Context, Services
 from bot.store import Store, open_store
-from bot.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Core:
-    """Everything a front needs: settings, store, plans, tracker and the command layer."""
+    """Everything a front needs: settings, store, plans, the typed services and the grammar."""
 
     settings: Settings
     store: Store
     plans: PlanRegistry
-    tracker: Tracker
-    commands: Commands
+    services: Services
+    grammar: Grammar
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.services.ctx.clock
 
     async def close(self) -> None:
         await self.store.close()
 
 
+def build_services(store: Store, plans: PlanRegistry, *,
+                   clock: Callable[[], datetime] | None = None, default_plan: str | None = None,
+                   public_by_default: bool = True) -> Services:
+    """Build the services over one store, plan registry and clock."""
+    return Services(Context(store, plans, clock or (lambda: datetime.now(UTC)),
+                            default_plan=default_plan, public_by_default=public_by_default))
+
+
 async def build_core(settings: Settings, *, clock: Callable[[], datetime] | None = None,
                      migrate: bool = True) -> Core:
-    """Open the store (migrating it), load the plans and build the tracker."""
+    """Open the store (migrating it), load the plans and build the services."""
     plans = PlanRegistry.load([Path(d) for d in settings.plan_dirs])
     store = await open_store(settings.database.url,
                              busy_timeout_ms=settings.database.busy_timeout_ms,
                              run_migrations=migrate)
-    tracker = Tracker(store, plans, clock or (lambda: datetime.now(UTC)),
-                      default_plan=settings.default_plan,
-                      public_by_default=settings.discord.public_by_default)
-    commands = Commands(tracker)
-    register_commands(commands)  # /digest preview and /snooze
-    register_data_commands(commands)  # /export, /import, /forget-me
-    return Core(settings, store, plans, tracker, commands)
+    services = build_services(store, plans, clock=clock, default_plan=settings.default_plan,
+                              public_by_default=settings.discord.public_by_default)
+    return Core(settings, store, plans, services, Grammar(services))
 
 
 class _RedactSecrets(logging.Filter):

@@ -10,7 +10,7 @@ from typing import TextIO
 
 from bot.actors import Actor
 from bot.app import Core
-from bot.commands import Reply
+from bot.replies import Reply
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class ConsoleFront:
                 return "✗ Give a name of 1 to 64 characters, e.g. `/as alice`."
             self.actor = console_actor(name)
             return f"You are now {name}."
-        reply = await self.core.commands.dispatch(self.actor, line, resolve_user=console_actor)
+        reply = await self.core.grammar.dispatch(self.actor, line, resolve_user=console_actor)
         return format_reply(reply)
 
     async def run(self, read_line: Callable[[], str] | None = None) -> None:

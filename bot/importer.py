@@ -62,11 +62,13 @@ from bot.export_markdown import (
     decode_text,
     template_for,
 )
+from bot.limits import MAX_DEADLINES, MAX_NOTES
+from bot.outcomes import Imported
 from bot.parsing import MAX_WEEKS, check_text, parse_date, quote_input
 from bot.plan import Plan
+from bot.services.context import Context
+from bot.services.units import Unit, Units
 from bot.snapshot import LearnerData, load_one
-from bot.tracker import MAX_DEADLINES, MAX_NOTES, Outcome, Tracker
-from bot.undo import ChangeSet
 
 log = logging.getLogger(__name__)
 
@@ -1017,15 +1019,14 @@ async def _row(session: AsyncSession, model: type, learner_id: int, **where: Any
     return await session.scalar(stmt.limit(1))
 
 
-async def _execute(tracker: Tracker, session: AsyncSession, cs: ChangeSet, row: m.Learner,
-                   changes: Iterable[Change], today: date) -> None:
-    now = tracker.now()
+async def _execute(u: Unit, changes: Iterable[Change]) -> None:
+    session, cs, row, today, now = u.session, u.changes, u.row, u.today, u.now
     lid = row.id
     changes = list(changes)
     settings = {c.key[0]: c.value for c in changes if c.kind == "setting"}
     if settings:
         cs.set(row, **settings, updated_at=now)
-        tracker.reschedule(row, cs)
+        u.reschedule()
     for c in changes:
         k = c.kind
         if k == "done":
@@ -1094,40 +1095,32 @@ async def _execute(tracker: Tracker, session: AsyncSession, cs: ChangeSet, row: 
             raise ValueError(f"unknown change kind {k!r}")
 
 
-async def prepare_import(tracker: Tracker, actor: Actor, data: bytes,
+async def prepare_import(ctx: Context, actor: Actor, data: bytes,
                          filename: str) -> ImportPlan:
     """Check and read an uploaded tracker for ACTOR without writing anything."""
     text = decode_upload(data, filename)
-    async with tracker.store.read() as session:
-        row = await tracker.learner_row(session, actor)
+    async with ctx.store.read() as session:
+        row = await ctx.learner(session, actor)
         snapshot = await load_one(session, row.id)
-        plan = tracker.plan_for(row)
-        today = tracker.today_for(row)
+        plan = ctx.plan_for(row)
+        today = ctx.today_for(row)
     return parse_tracker(text, plan, snapshot, today, filename)
 
 
-async def apply_import(tracker: Tracker, actor: Actor, import_plan: ImportPlan) -> Outcome:
+async def apply_import(ctx: Context, actor: Actor, import_plan: ImportPlan) -> Imported:
     """Apply an import in one transaction, recorded as one change that /undo reverts."""
-    async with tracker.store.write() as session:
-        row = await tracker.learner_row(session, actor)
-        if row.plan_id != import_plan.plan_id:
+    async def build(u: Unit) -> Imported:
+        if u.row.plan_id != import_plan.plan_id:
             raise StateError("Your plan changed since the preview; import the file again.")
-        plan = tracker.plan_for(row)
-        today = tracker.today_for(row)
-        snapshot = await load_one(session, row.id)
+        snapshot = await load_one(u.session, u.row.id)
         # Compare again inside the transaction: the learner may have written since the preview.
-        changes = diff(import_plan.claims, snapshot, plan, today)
-        if not changes:
-            return Outcome("Nothing to import: your tracker already holds everything in "
-                           f"{quote_input(import_plan.filename, 60)}.", data={"changes": 0})
-        cs = ChangeSet(session)
-        await _execute(tracker, session, cs, row, changes, today)
-        n = len(changes)
-        return await tracker.finish_change(
-            session, row, cs, f"import {import_plan.filename[:200]} ({n} changes)",
-            f"📥 Imported {n} change{'s' if n != 1 else ''} from "
-            f"{quote_input(import_plan.filename, 60)}. `/undo` reverts the whole import.",
-            import_changes=n)
+        changes = diff(import_plan.claims, snapshot, u.plan, u.today)
+        if changes:
+            await _execute(u, changes)
+        u.description = f"import {import_plan.filename[:200]} ({len(changes)} changes)"
+        return Imported(changes=len(changes), filename=import_plan.filename)
+
+    return await Units(ctx).run(actor, build)
 
 
 __all__ = [

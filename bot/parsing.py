@@ -31,6 +31,15 @@ import zoneinfo
 from decimal import Decimal, InvalidOperation
 
 from bot.errors import InputError
+from bot.quoting import quote_input
+from bot.values import (
+    STUDY_DATE_ACCEPTED,
+    CounterChange,
+    DateInput,
+    ScoreInput,
+    SnoozeSpec,
+    StudyDay,
+)
 
 MAX_DURATION_MINUTES = 24 * 60
 MIN_YEAR = 2000
@@ -46,10 +55,6 @@ HOURS_PER_DAY_ACCEPTED = (
     "Write hours per day like 4, 4h, 2.5h, 3h30m or 90m (more than 0, at most 24h)."
 )
 DATE_ACCEPTED = "Write a date like 2027-01-15, 15 Jan 2027 or Jan 15 2027."
-STUDY_DATE_ACCEPTED = (
-    "Give the study day as today, yesterday, a weekday of the last seven days (mon, tuesday...) "
-    "or a date like 2026-11-28 (not in the future)."
-)
 TIME_ACCEPTED = "Write a time like 19:30, 07:00, 7pm, 7:30 pm, noon or midnight."
 WEEKDAY_ACCEPTED = "Name a weekday: monday ... sunday, or mon, tue, wed, thu, fri, sat, sun."
 TIMEZONE_ACCEPTED = (
@@ -60,15 +65,6 @@ DELTA_ACCEPTED = "Write +N to add, -N to subtract, or =N (or just N) to set, e.g
 WEEKS_ACCEPTED = f"Write a number of weeks from 1 to {MAX_WEEKS}, like 4 or 4w."
 
 _ASCII = re.ASCII | re.IGNORECASE
-
-
-def quote_input(text: str, limit: int = 40) -> str:
-    """Quote user text for a message: one line, truncated, mentions defused."""
-    one_line = " ".join(text.split())
-    if len(one_line) > limit:
-        one_line = one_line[: limit - 1] + "…"
-    safe = one_line.replace("@", "@\u200b").replace("<!", "<\u200b!").replace("<#", "<\u200b#")
-    return f'"{safe}"'
 
 
 # --- durations ---------------------------------------------------------------------------
@@ -212,6 +208,30 @@ def _calendar_date(raw: str, accepted: str) -> dt.date | None:
     return None
 
 
+def parse_date_input(text: str) -> DateInput:
+    """Parse a calendar date, or today/tomorrow/yesterday to resolve against the study day."""
+    raw = text.strip()
+    if not raw:
+        raise InputError(f"The date is missing. {DATE_ACCEPTED}")
+    relative = {"today": 0, "tomorrow": 1, "yesterday": -1}
+    if raw.casefold() in relative:
+        return DateInput(offset=relative[raw.casefold()])
+    found = _calendar_date(raw, DATE_ACCEPTED)
+    if found is None:
+        raise InputError(f"{quote_input(raw)} is not a date I understand. {DATE_ACCEPTED}")
+    return DateInput.of(found)
+
+
+def check_date(day: dt.date, today: dt.date, *, allow_past: bool = True,
+               allow_future: bool = True) -> dt.date:
+    """Refuse DAY when it is in the past or future and that is not allowed."""
+    if not allow_past and day < today:
+        raise InputError(f"{day.isoformat()} is in the past; give today or a later date.")
+    if not allow_future and day > today:
+        raise InputError(f"{day.isoformat()} is in the future; give today or an earlier date.")
+    return day
+
+
 def parse_date(
     text: str,
     *,
@@ -222,46 +242,40 @@ def parse_date(
     """Parse an unambiguous calendar date; `today` enables today/tomorrow/yesterday and limits."""
     if (not allow_past or not allow_future) and today is None:
         raise ValueError("parse_date needs today= to refuse past or future dates")
-    raw = text.strip()
-    if not raw:
-        raise InputError(f"The date is missing. {DATE_ACCEPTED}")
-    word = raw.casefold()
-    relative = {"today": 0, "tomorrow": 1, "yesterday": -1}
-    if today is not None and word in relative:
-        result = today + dt.timedelta(days=relative[word])
-    else:
-        found = _calendar_date(raw, DATE_ACCEPTED)
-        if found is None:
-            raise InputError(f"{quote_input(raw)} is not a date I understand. {DATE_ACCEPTED}")
-        result = found
-    if today is not None and not allow_past and result < today:
-        raise InputError(f"{result.isoformat()} is in the past; give today or a later date.")
-    if today is not None and not allow_future and result > today:
-        raise InputError(f"{result.isoformat()} is in the future; give today or an earlier date.")
-    return result
+    value = parse_date_input(text)
+    if value.on is None and today is None:
+        raise InputError(f"{quote_input(text.strip())} is not a date I understand. "
+                         f"{DATE_ACCEPTED}")
+    if today is None:
+        assert value.on is not None
+        return value.on
+    return check_date(value.resolve(today), today, allow_past=allow_past,
+                      allow_future=allow_future)
 
 
-def parse_study_date(text: str, today: dt.date) -> dt.date:
-    """Parse the day some study happened: today, yesterday, a recent weekday or a past date."""
+def parse_study_day(text: str) -> StudyDay:
+    """Parse the day some study happened: today, yesterday, a recent weekday or a date."""
     raw = text.strip()
     if not raw:
         raise InputError(f"The study day is missing. {STUDY_DATE_ACCEPTED}")
     word = raw.casefold().rstrip(".")
     if word == "today":
-        return today
+        return StudyDay("today")
     if word == "yesterday":
-        return today - dt.timedelta(days=1)
+        return StudyDay("yesterday")
     if word == "tomorrow":
         raise InputError(f"You cannot log study for tomorrow. {STUDY_DATE_ACCEPTED}")
     if word in _WEEKDAYS:
-        back = (today.weekday() - _WEEKDAYS[word]) % 7
-        return today - dt.timedelta(days=back)
+        return StudyDay("weekday", weekday=_WEEKDAYS[word])
     found = _calendar_date(raw, STUDY_DATE_ACCEPTED)
     if found is None:
         raise InputError(f"{quote_input(raw)} is not a day I understand. {STUDY_DATE_ACCEPTED}")
-    if found > today:
-        raise InputError(f"{found.isoformat()} is in the future. {STUDY_DATE_ACCEPTED}")
-    return found
+    return StudyDay.of(found)
+
+
+def parse_study_date(text: str, today: dt.date) -> dt.date:
+    """Parse a study day and resolve it against TODAY (no future days)."""
+    return parse_study_day(text).resolve(today)
 
 
 # --- numbers -----------------------------------------------------------------------------
@@ -272,32 +286,27 @@ _SCORE_RE = re.compile(
 )
 
 
-def parse_score(text: str, maximum: int) -> int:
-    """Parse a score out of `maximum`: ``17``, ``17/20``, ``17 of 20``, ``17.0``."""
-    if maximum <= 0:
-        raise ValueError("maximum must be positive")
-    accepted = f"Write the score as N or N/{maximum}, a whole number from 0 to {maximum}."
+def parse_score_input(text: str, maximum: int | None = None) -> ScoreInput:
+    """Parse a score as typed (``17``, ``17/20``, ``17 of 20``); MAXIMUM only shapes messages."""
+    out_of = str(maximum) if maximum is not None else "MAX"
+    accepted = (f"Write the score as N or N/{out_of}, a whole number from 0 to {out_of}."
+                if maximum is not None else "Write the score as N or N/MAX, a whole number.")
     raw = text.strip()
-    shown = quote_input(raw)
     if not raw:
         raise InputError(f"The score is missing. {accepted}")
     m = _SCORE_RE.fullmatch(raw)
     if m is None:
-        raise InputError(f"{shown} is not a score I understand. {accepted}")
+        raise InputError(f"{quote_input(raw)} is not a score I understand. {accepted}")
     number = m["n"].replace("−", "-")
-    if number.startswith("-"):
-        raise InputError(f"{shown}: a score cannot be negative. {accepted}")
-    value = _decimal(number.lstrip("+"))
-    if value != value.to_integral_value():
-        raise InputError(f"{shown}: the score must be a whole number. {accepted}")
-    if m["d"] is not None and int(m["d"]) != maximum:
-        raise InputError(
-            f"{shown}: this score is out of {maximum}, not {int(m['d'])}. {accepted}"
-        )
-    score = int(value)
-    if score > maximum:
-        raise InputError(f"{shown} is more than the maximum of {maximum}. {accepted}")
-    return score
+    points = -_decimal(number[1:]) if number.startswith("-") else _decimal(number.lstrip("+"))
+    return ScoreInput(raw, points, int(m["d"]) if m["d"] is not None else None)
+
+
+def parse_score(text: str, maximum: int) -> int:
+    """Parse a score out of `maximum`: ``17``, ``17/20``, ``17 of 20``, ``17.0``."""
+    if maximum <= 0:
+        raise ValueError("maximum must be positive")
+    return parse_score_input(text, maximum).check(maximum)
 
 
 _INT_RE = re.compile(r"[+\-−]?[0-9]{1,9}", _ASCII)
@@ -335,6 +344,33 @@ def parse_signed_delta(text: str) -> tuple[str, int]:
     if op in "+-" and n == 0:
         raise InputError(f"{op}0 changes nothing. {DELTA_ACCEPTED}")
     return op, n
+
+
+def parse_counter_change(text: str) -> CounterChange:
+    """Parse a counter change: ``+N``, ``-N``, ``=N`` or a bare ``N`` (sets)."""
+    if _DECIMAL_DELTA_RE.fullmatch(text.strip()):
+        raise InputError(f"{quote_input(text.strip())}: a counter changes by a whole number. "
+                         f"{DELTA_ACCEPTED}")
+    op, n = parse_signed_delta(text)
+    return CounterChange(op, n)  # type: ignore[arg-type]
+
+
+_DECIMAL_DELTA_RE = re.compile(r"[+\-−=]?\s*[0-9]*[.,][0-9]+", _ASCII)
+SNOOZE_ACCEPTED = ("Snooze for a duration such as `1h` or `30m` (at most 24h), until `evening` "
+                   "(20:00 your time), or `off` to cancel.")
+
+
+def parse_snooze(text: str) -> SnoozeSpec:
+    """Parse ``1h``, ``30m``, ``evening`` or ``off`` into a snooze."""
+    key = text.strip().lower()
+    if key in ("off", "cancel", "stop"):
+        return SnoozeSpec("off")
+    if key in ("evening", "tonight"):
+        return SnoozeSpec("evening")
+    try:
+        return SnoozeSpec("minutes", parse_duration(key))
+    except InputError:
+        raise InputError(SNOOZE_ACCEPTED) from None
 
 
 def parse_weeks(text: str) -> int:

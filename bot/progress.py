@@ -11,8 +11,8 @@ Decisions (documented in the README):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -166,7 +166,7 @@ def confidence_average(data: LearnerData, plan: Plan) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def section_complete(data: LearnerData, plan: Plan, section_id: str) -> bool:
+def section_complete(data: LearnerData | MilestoneFacts, plan: Plan, section_id: str) -> bool:
     items = plan.items_in_section(section_id)
     return bool(items) and all(i.id in data.done for i in items)
 
@@ -233,51 +233,89 @@ def plan_week_of(data: LearnerData, today: date) -> int:
 # --- milestones -------------------------------------------------------------------------
 
 
-def condition_holds(cond: dict[str, Any], data: LearnerData, plan: Plan,
+@dataclass(frozen=True)
+class MilestoneFacts:
+    """What milestone conditions read: items done, mock scores, time logged, counters."""
+
+    done: Mapping[str, date]
+    mock_scores: tuple[int, ...] = ()
+    total_minutes: int = 0
+    log_count: int = 0
+    counters: Mapping[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, data: LearnerData) -> MilestoneFacts:
+        return cls(data.done, tuple(x.score for x in data.mocks), data.total_minutes,
+                   len(data.logs), data.counters)
+
+
+# The tables each condition reads: a change that touches none of them cannot reach it.
+CONDITION_TABLES: Mapping[str, frozenset[str]] = {
+    "items": frozenset({"items_done"}),
+    "any_items": frozenset({"items_done"}),
+    "any_sections_complete": frozenset({"items_done"}),
+    "mock_score_min": frozenset({"mock_interviews"}),
+    "hours_min": frozenset({"time_logs"}),
+    "logs_min": frozenset({"time_logs"}),
+    "counter_min": frozenset({"counters"}),
+    "milestones": frozenset(),
+}
+
+
+def condition_tables(cond: Mapping[str, Any]) -> frozenset[str]:
+    """Return the tables a milestone condition reads (``milestones`` reads none)."""
+    (key, value), = cond.items()
+    if key == "all_of":
+        return frozenset().union(*(condition_tables(c) for c in value))
+    return CONDITION_TABLES[key]
+
+
+def condition_holds(cond: Mapping[str, Any], facts: MilestoneFacts, plan: Plan,
                     reached: set[str]) -> bool:
-    """Evaluate one milestone condition of the plan against the learner's data."""
+    """Evaluate one milestone condition of the plan against the learner's facts."""
     (key, value), = cond.items()
     if key == "items":
-        return all(_id_done(i, data, plan) for i in value)
+        return all(_id_done(i, facts, plan) for i in value)
     if key == "any_items":
-        return any(_id_done(i, data, plan) for i in value)
+        return any(_id_done(i, facts, plan) for i in value)
     if key == "any_sections_complete":
-        return any(section_complete(data, plan, s) for s in value)
+        return any(section_complete(facts, plan, s) for s in value)
     if key == "mock_score_min":
-        return any(x.score >= value for x in data.mocks)
+        return any(score >= value for score in facts.mock_scores)
     if key == "hours_min":
-        return data.total_minutes >= value * 60
+        return facts.total_minutes >= value * 60
     if key == "logs_min":
-        return len(data.logs) >= value
+        return facts.log_count >= value
     if key == "counter_min":
-        return data.counters.get(value["counter"], 0) >= value["value"]
+        return facts.counters.get(value["counter"], 0) >= value["value"]
     if key == "milestones":
         return all(v in reached for v in value)
     if key == "all_of":
-        return all(condition_holds(c, data, plan, reached) for c in value)
+        return all(condition_holds(c, facts, plan, reached) for c in value)
     raise ValueError(f"unknown milestone condition {key!r}")
 
 
-def _id_done(ident: str, data: LearnerData, plan: Plan) -> bool:
-    if ident in data.done:
+def _id_done(ident: str, facts: MilestoneFacts | LearnerData, plan: Plan) -> bool:
+    if ident in facts.done:
         return True
     items = plan.items_in_section(ident) if plan.has_section(ident) else ()
-    return bool(items) and all(i.id in data.done for i in items)
+    return bool(items) and all(i.id in facts.done for i in items)
 
 
-def milestones_now_reached(data: LearnerData, plan: Plan) -> list[Milestone]:
+def milestones_now_reached(data: LearnerData | MilestoneFacts, plan: Plan,
+                           reached: Iterable[str] | None = None) -> list[Milestone]:
     """Return the milestones whose conditions hold now but are not yet recorded, in plan order."""
-    reached = set(data.milestones)
+    facts = MilestoneFacts.of(data) if isinstance(data, LearnerData) else data
+    known = set(reached if reached is not None else getattr(data, "milestones", ()))
     new: list[Milestone] = []
     changed = True
     while changed:  # a milestone may depend on others reached in the same change
         changed = False
         for ms in plan.milestones:
-            if ms.id in reached:
+            if ms.id in known:
                 continue
-            if condition_holds(ms.when, data, plan, reached):
-                reached.add(ms.id)
+            if condition_holds(ms.when, facts, plan, known):
+                known.add(ms.id)
                 new.append(ms)
                 changed = True
     return new
-

@@ -55,15 +55,11 @@ import logging
 import time as monotime
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.actors import Actor
-from bot.commands import USAGE, Commands, Reply, reply_of
 from bot.config import SchedulerSettings
-from bot.errors import InputError, PacerError
 from bot.messages import (
-    TEXT_LIMIT,
     OutMessage,
     build_celebration,
     build_deadline_reminder,
@@ -87,13 +83,11 @@ from bot.outbox import (
     load_snapshots,
     reclaim_stale,
 )
-from bot.parsing import parse_duration
 from bot.plan import PlanRegistry
 from bot.senders import ConsoleSender, DeliveryError, Sender
 from bot.snapshot import LearnerData
 from bot.store import Store
-from bot.timing import as_zone, resolve_local, utc
-from bot.tracker import Tracker
+from bot.timing import utc
 
 log = logging.getLogger(__name__)
 
@@ -509,86 +503,6 @@ def _accepted_partner(data: LearnerData, row: Claimed) -> Any:
     return next((pt for pt in data.partners
                  if pt.status == "accepted" and pt.partner_platform == row.recipient_platform
                  and pt.partner_external_id == row.recipient_id), None)
-
-
-# --- text commands: /digest preview and /snooze --------------------------------------------
-
-
-async def digest_preview(tracker: Tracker, actor: Actor) -> Reply:
-    """Show what the learner's digest, and their partner's, would say now."""
-    row = await tracker.settings(actor)
-    today = tracker.today_for(row)
-    plan = tracker.plan_for(row)
-    async with tracker.store.read() as session:
-        snapshots, dates = await load_snapshots(session, [row.id])
-    data = snapshots[row.id]
-    mine = build_digest(data, plan, today, weeks=row.digest_every_weeks,
-                        score_dates=dates[row.id])
-    parts = [f"__{mine.title}__", mine.text, ""]
-    ship = next((pt for pt in data.partners if pt.status in ("accepted", "invited")), None)
-    if ship is None:
-        parts.append("You have no accountability partner; `/partner invite` adds one.")
-    else:
-        when = "gets" if ship.status == "accepted" else "will get once they accept"
-        if not ship.share:
-            parts.append(f"Your partner {when} nothing: you share nothing "
-                         "(`/partner share hours,days,streak`).")
-        else:
-            theirs = build_digest(data, plan, today, weeks=row.digest_every_weeks,
-                                  score_dates=dates[row.id], partner=True, share=ship.share,
-                                  chart=False)
-            parts += [f"__Your partner {when} ({', '.join(ship.share)})__", theirs.text]
-    text = "\n".join(parts)
-    if len(text) > TEXT_LIMIT:
-        text = text[: TEXT_LIMIT - 1] + "…"
-    attachment = await asyncio.to_thread(mine.chart.render) if mine.chart else None
-    return Reply(text, title="Digest preview", attachment=attachment)
-
-
-def snooze_until(text: str, now: datetime, tz: str) -> datetime | None:
-    """Turn ``1h``, ``30m``, ``evening`` or ``off`` into the instant a snooze ends (None: off)."""
-    key = text.strip().lower()
-    if key in ("off", "cancel", "stop"):
-        return None
-    if key in ("evening", "tonight"):
-        local_today = now.astimezone(as_zone(tz)).date()
-        until = resolve_local(local_today, time(EVENING_HOUR), tz)
-        if until <= now:
-            raise InputError(f"It is already past {EVENING_HOUR}:00 where you are ({tz}); "
-                             "snooze for a while instead, e.g. `/snooze 1h`.")
-        return until
-    try:
-        minutes = parse_duration(key)
-    except PacerError:
-        raise InputError("Snooze for a duration such as `1h` or `30m` (at most 24h), until "
-                         f"`evening` ({EVENING_HOUR}:00 your time), or `off` to cancel.") from None
-    return now + timedelta(minutes=minutes)
-
-
-async def snooze(tracker: Tracker, actor: Actor, text: str) -> Reply:
-    """Run ``/snooze 1h|evening|DURATION|off``."""
-    row = await tracker.settings(actor)
-    until = snooze_until(text, tracker.now(), row.timezone)
-    return reply_of(await tracker.snooze(actor, until), title="Snooze")
-
-
-def register_commands(commands: Commands) -> None:
-    """Add ``/digest preview`` and ``/snooze`` to a Commands instance and to /help."""
-
-    async def _digest(actor: Actor, args: list[str]) -> Reply:
-        if args and (len(args) > 1 or args[0].lower() != "preview"):
-            raise InputError(f"/digest takes one word, preview. Usage: `{USAGE['digest']}`")
-        return await digest_preview(commands.tracker, actor)
-
-    async def _snooze(actor: Actor, args: list[str]) -> Reply:
-        if not args:
-            raise InputError(f"Say for how long. Usage: `{USAGE['snooze']}`")
-        return await snooze(commands.tracker, actor, " ".join(args))
-
-    USAGE["digest"] = "/digest preview"
-    USAGE["snooze"] = "/snooze 1h|evening|DURATION|off"
-    commands.extra["digest"] = _digest
-    commands.extra["snooze"] = _snooze
 
 
 def console_dispatcher(store: Store, plans: PlanRegistry, settings: SchedulerSettings,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -63,6 +64,9 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # SQLite has one writer at a time: writers of this process queue here instead of
+        # racing for the file lock (which fails with "database is locked" past busy_timeout).
+        self._write_lock = asyncio.Lock()
 
     @property
     def dialect(self) -> str:
@@ -71,9 +75,12 @@ class Store:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """Open a session in a transaction that holds the write lock from its start."""
-        async with self.sessions() as session, session.begin():
-            if self.dialect == "sqlite":
-                await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        if self.dialect != "sqlite":
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        async with self._write_lock, self.sessions() as session, session.begin():
+            await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             yield session
 
     @asynccontextmanager
@@ -109,8 +116,6 @@ def migrate(url: str, revision: str = "head") -> None:
 async def open_store(url: str, *, busy_timeout_ms: int = 5000,
                      run_migrations: bool = True) -> Store:
     """Migrate (in a worker thread) and return a ready Store."""
-    import asyncio
-
     if run_migrations:
         await asyncio.to_thread(migrate, url)
     return Store(create_engine(url, busy_timeout_ms=busy_timeout_ms))

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from bot.actors import Actor
-from bot.commands import Commands
+from bot.app import build_services
+from bot.grammar import Grammar
 from bot.plan import PlanRegistry
+from bot.services import Services
 from bot.store import Store, create_engine, migrate
-from bot.tracker import Tracker
 
 PG_ADMIN_URL = os.environ.get("PACER_TEST_POSTGRES_URL",
                               "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
@@ -147,13 +148,13 @@ async def sqlite_store(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[S
 
 
 @pytest.fixture
-def tracker(store: Store, plans: PlanRegistry, clock: FakeClock) -> Tracker:
-    return Tracker(store, plans, clock)
+def services(store: Store, plans: PlanRegistry, clock: FakeClock) -> Services:
+    return build_services(store, plans, clock=clock)
 
 
 @pytest.fixture
-def commands(tracker: Tracker) -> Commands:
-    return Commands(tracker)
+def grammar(services: Services) -> Grammar:
+    return Grammar(services)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.actors import Actor
-from bot.commands import Commands
+from bot.grammar import Grammar
 from bot.store import Store
 from tests.conftest import FakeClock, dump_store
 
@@ -140,11 +140,11 @@ CASES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     ],
 }
 
-async def assert_refused(commands: Commands, store: Store, actor: Actor, line: str,
+async def assert_refused(grammar: Grammar, store: Store, actor: Actor, line: str,
                          words: tuple[str, ...]) -> None:
     """Run LINE; it must be refused with a message naming WORDS, and change no row."""
     before = await dump_store(store)
-    reply = await commands.dispatch(actor, line)
+    reply = await grammar.dispatch(actor, line)
     assert reply.error, f"{line!r} was accepted: {reply.text}"
     for word in words:
         assert word.lower() in reply.text.lower(), (line, reply.text)
@@ -157,12 +157,12 @@ ALL = [(group, line, words) for group, cases in CASES.items() for line, words in
 @pytest.mark.parametrize(("group", "line", "words"), ALL,
                          ids=[f"{g}:{line[:40]}" for g, line, _ in ALL])
 async def test_bad_input_is_refused_and_changes_nothing(
-        commands: Commands, store: Store, alice: Actor, clock: FakeClock,
+        grammar: Grammar, store: Store, alice: Actor, clock: FakeClock,
         group: str, line: str, words: tuple[str, ...]) -> None:
     for setup in SETUP:
-        reply = await commands.dispatch(alice, setup)
+        reply = await grammar.dispatch(alice, setup)
         assert not reply.error, (setup, reply.text)
-    await assert_refused(commands, store, alice, line, words)
+    await assert_refused(grammar, store, alice, line, words)
 
 
 START_CASES = [
@@ -188,14 +188,14 @@ START_CASES = [
 
 @pytest.mark.parametrize(("line", "words"), START_CASES, ids=[c[0][:50] for c in START_CASES])
 async def test_bad_start_is_refused_and_creates_nothing(
-        commands: Commands, store: Store, alice: Actor, line: str,
+        grammar: Grammar, store: Store, alice: Actor, line: str,
         words: tuple[str, ...]) -> None:
-    await assert_refused(commands, store, alice, line, words)
+    await assert_refused(grammar, store, alice, line, words)
 
 
-async def test_commands_before_start_explain_how_to_begin(commands: Commands,
+async def test_commands_before_start_explain_how_to_begin(grammar: Grammar,
                                                            alice: Actor) -> None:
     for line in ("/log 2h", "/done day01", "/progress", "/undo", "/quiz week1 10/20"):
-        reply = await commands.dispatch(alice, line)
+        reply = await grammar.dispatch(alice, line)
         assert reply.error
         assert "/start" in reply.text

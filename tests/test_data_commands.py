@@ -12,10 +12,10 @@ import pytest
 
 from bot import models as m
 from bot.actors import Actor
-from bot.commands import USAGE, Commands
-from bot.data_commands import DataCommands, data_commands, register_commands
+from bot.grammar import COMMANDS, Grammar
+from bot.services import Services
+from bot.services.data import DataService
 from bot.store import Store
-from bot.tracker import Tracker
 from tests.conftest import dump_store
 from tests.tracker_histories import build_rich, run
 
@@ -24,31 +24,28 @@ TABLES = ["learners", *(t.__tablename__ for t in m.LEARNER_TABLES), "partnership
 
 
 @pytest.fixture
-def dc(commands: Commands) -> DataCommands:
-    return register_commands(commands)
+def dc(services: Services) -> DataService:
+    return services.data
 
 
-def test_registering_twice_keeps_one_set_of_commands(commands: Commands) -> None:
-    first = register_commands(commands)
-    assert register_commands(commands) is first is data_commands(commands)
-    assert {"export", "import", "forget-me"} <= set(commands.extra)
-    assert {"export", "import", "forget-me"} <= set(USAGE)
+def test_the_data_commands_have_help() -> None:
+    assert {"export", "import", "forget-me"} <= set(COMMANDS)
 
 
-async def test_help_lists_the_data_commands(commands: Commands, dc: DataCommands,
+async def test_help_lists_the_data_commands(grammar: Grammar, dc: DataService,
                                             alice: Actor) -> None:
-    reply = await commands.dispatch(alice, "/help")
+    reply = await grammar.dispatch(alice, "/help")
     for name in ("/export", "/import", "/forget-me"):
         assert name in reply.text
 
 
 async def test_json_export_holds_everything_stored_about_the_learner(
-        store: Store, commands: Commands, tracker: Tracker, dc: DataCommands, clock: object,
+        store: Store, grammar: Grammar, services: Services, dc: DataService, clock: object,
         alice: Actor, bob: Actor) -> None:
     from bot.console import console_actor
 
-    await build_rich(commands, tracker, clock, alice, bob)
-    await run(commands, bob, "/start Europe/Berlin", "/partner invite alice",
+    await build_rich(grammar, services, clock, alice, bob)
+    await run(grammar, bob, "/start Europe/Berlin", "/partner invite alice",
               resolve=console_actor)
     file = (await dc.export(alice, "json")).attachment
     assert file is not None and file.filename == "pacer-data-2026-11-30.json"
@@ -64,15 +61,15 @@ async def test_json_export_holds_everything_stored_about_the_learner(
     assert doc["tables"]["learners"][0]["timezone"] == "Europe/Berlin"
     assert doc["tables"]["time_logs"][0]["study_date"] == "2026-11-02"
     assert doc["tables"]["partnerships"][0]["share"] == ["hours", "days", "streak"]
-    assert [r["learner_display_name"] for r in doc["tables"]["partnerships_as_partner"]] == \
+    assert [r["learner_display_name"] for r in doc["tables"]["partnerships_as_partner"]] ==\
         ["Bob"]
     assert doc["tables"]["undo_log"] and "ops" in doc["tables"]["undo_log"][0]
 
 
 async def test_csv_export_is_one_file_per_table_in_a_zip(
-        commands: Commands, tracker: Tracker, dc: DataCommands, clock: object, alice: Actor,
+        grammar: Grammar, services: Services, dc: DataService, clock: object, alice: Actor,
         bob: Actor) -> None:
-    await build_rich(commands, tracker, clock, alice, bob)
+    await build_rich(grammar, services, clock, alice, bob)
     file = (await dc.export(alice, "csv")).attachment
     assert file is not None and file.filename.endswith(".zip")
     archive = zipfile.ZipFile(io.BytesIO(file.data))
@@ -97,38 +94,38 @@ async def test_csv_export_is_one_file_per_table_in_a_zip(
     ("/import cancel", "No import is waiting; nothing to cancel"),
     ("/forget-me now", "Usage"),
 ])
-async def test_data_commands_refuse_bad_lines(store: Store, commands: Commands,
-                                              dc: DataCommands, alice: Actor, line: str,
+async def test_data_commands_refuse_bad_lines(store: Store, grammar: Grammar,
+                                              dc: DataService, alice: Actor, line: str,
                                               message: str) -> None:
-    await run(commands, alice, "/start Europe/Berlin")
+    await run(grammar, alice, "/start Europe/Berlin")
     before = await dump_store(store)
-    reply = await commands.dispatch(alice, line)
+    reply = await grammar.dispatch(alice, line)
     assert reply.error and message in reply.text, reply.text
     assert await dump_store(store) == before
 
 
 async def test_console_export_and_import_go_through_files(
-        store: Store, commands: Commands, dc: DataCommands, alice: Actor, tmp_path: Path) -> None:
-    await run(commands, alice, "/start Europe/Berlin", "/log 2h setup")
+        store: Store, grammar: Grammar, dc: DataService, alice: Actor, tmp_path: Path) -> None:
+    await run(grammar, alice, "/start Europe/Berlin", "/log 2h setup")
     target = tmp_path / "mine.md"
-    reply = await commands.dispatch(alice, f"/export markdown {target}")
+    reply = await grammar.dispatch(alice, f"/export markdown {target}")
     assert not reply.error and reply.text.startswith(f"Wrote {target}")
     text = target.read_text(encoding="utf-8")
     assert "**Hours Invested**: 2 / 150-200 hours" in text
-    into_folder = await commands.dispatch(alice, f"/export json {tmp_path}")
+    into_folder = await grammar.dispatch(alice, f"/export json {tmp_path}")
     assert (tmp_path / into_folder.attachment.filename).exists()  # type: ignore[union-attr]
 
     target.write_text(text.replace("- [ ] Install CUDA toolkit", "- [x] Install CUDA toolkit"),
                       encoding="utf-8")
     before = await dump_store(store)
-    preview = await commands.dispatch(alice, f"/import {target}")
+    preview = await grammar.dispatch(alice, f"/import {target}")
     assert not preview.error and "tick Install CUDA toolkit" in preview.text
-    cancelled = await commands.dispatch(alice, "/import cancel")
+    cancelled = await grammar.dispatch(alice, "/import cancel")
     assert not cancelled.error and await dump_store(store) == before
-    await commands.dispatch(alice, f"/import {target}")
-    applied = await commands.dispatch(alice, "/import confirm")
+    await grammar.dispatch(alice, f"/import {target}")
+    applied = await grammar.dispatch(alice, "/import confirm")
     assert not applied.error and "Imported 1 change" in applied.text
-    undone = await commands.dispatch(alice, "/undo")
+    undone = await grammar.dispatch(alice, "/undo")
     assert not undone.error and await dump_store(store) == before
 
 
@@ -139,43 +136,43 @@ async def test_console_export_and_import_go_through_files(
     ("/import {pdf}", "is not a Markdown file"),
 ])
 async def test_console_import_of_bad_files_changes_nothing(
-        store: Store, commands: Commands, dc: DataCommands, alice: Actor, tmp_path: Path,
+        store: Store, grammar: Grammar, dc: DataService, alice: Actor, tmp_path: Path,
         line: str, message: str) -> None:
-    await run(commands, alice, "/start Europe/Berlin")
+    await run(grammar, alice, "/start Europe/Berlin")
     files = {"big": tmp_path / "big.md", "latin": tmp_path / "latin.md",
              "pdf": tmp_path / "t.pdf"}
     files["big"].write_bytes(b"#" * (600 * 1024))
     files["latin"].write_bytes("# vLLM Mastery Progress Tracker – café".encode("cp1252"))
     files["pdf"].write_bytes(b"%PDF-1.7")
     before = await dump_store(store)
-    reply = await commands.dispatch(alice, line.format(**files))
+    reply = await grammar.dispatch(alice, line.format(**files))
     assert reply.error and message in reply.text, reply.text
     assert await dump_store(store) == before
 
 
-async def test_paths_are_read_only_on_the_console(store: Store, commands: Commands,
-                                                  dc: DataCommands) -> None:
+async def test_paths_are_read_only_on_the_console(store: Store, grammar: Grammar,
+                                                  dc: DataService) -> None:
     slack = Actor("slack", "U1", "Sam", space_id="T1")
-    await run(commands, slack, "/start Europe/Berlin")
-    reply = await commands.dispatch(slack, "/import /etc/passwd")
+    await run(grammar, slack, "/start Europe/Berlin")
+    reply = await grammar.dispatch(slack, "/import /etc/passwd")
     assert reply.error and "paths are read only on the console" in reply.text
-    exported = await commands.dispatch(slack, "/export markdown /tmp/x.md")
+    exported = await grammar.dispatch(slack, "/export markdown /tmp/x.md")
     assert exported.error and "only for the console" in exported.text
-    plain = await commands.dispatch(slack, "/export")
+    plain = await grammar.dispatch(slack, "/export")
     assert plain.attachment is not None and plain.attachment.filename.endswith(".md")
 
 
 async def test_import_preview_expires_and_tokens_must_match(
-        store: Store, commands: Commands, dc: DataCommands, clock: object, alice: Actor) -> None:
-    await run(commands, alice, "/start Europe/Berlin")
+        store: Store, grammar: Grammar, dc: DataService, clock: object, alice: Actor) -> None:
+    await run(grammar, alice, "/start Europe/Berlin")
     text = (await dc.export_file(alice)).data.replace(b"- [ ] Install CUDA", b"- [x] Install CUDA")
     before = await dump_store(store)
     _reply, first = await dc.preview_import(alice, text, "t.md")
     _reply, second = await dc.preview_import(alice, text, "t.md")
-    reply = await commands.dispatch(alice, f"/import confirm {first}")
+    reply = await grammar.dispatch(alice, f"/import confirm {first}")
     assert reply.error and "replaced by a newer one" in reply.text
     clock.advance(minutes=11)  # type: ignore[attr-defined]
-    late = await commands.dispatch(alice, f"/import confirm {second}")
+    late = await grammar.dispatch(alice, f"/import confirm {second}")
     assert late.error and "waiting for your confirmation" in late.text
     assert await dump_store(store) == before
 
@@ -199,7 +196,7 @@ def test_export_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
         core = await build_core(load_settings(None))
         try:
-            await run(core.commands, console_actor("dana"), "/start Europe/Berlin")
+            await run(core.grammar, console_actor("dana"), "/start Europe/Berlin")
         finally:
             await core.close()
 

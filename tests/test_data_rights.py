@@ -13,13 +13,13 @@ from sqlalchemy import select
 
 from bot import models as m
 from bot.actors import Actor
-from bot.commands import Commands
-from bot.data_commands import DataCommands, register_commands
 from bot.data_rights import BackupError, backup_sqlite, forget_me
 from bot.errors import StateError
+from bot.grammar import Grammar
 from bot.models import Base
+from bot.services import Services
+from bot.services.data import DataService
 from bot.store import Store
-from bot.tracker import Tracker
 from tests.conftest import dump_store
 from tests.tracker_histories import build_rich, run
 
@@ -27,8 +27,8 @@ MARK = "zq-alice-7"  # appears only in rows about the forgotten person
 
 
 @pytest.fixture
-def dc(commands: Commands) -> DataCommands:
-    return register_commands(commands)
+def dc(services: Services) -> DataService:
+    return services.data
 
 
 @pytest.fixture
@@ -56,10 +56,10 @@ async def _rows_about(store: Store, actor: Actor, learner_id: int) -> list[tuple
                          ("partner_platform", "partner_external_id"),
                          ("recipient_platform", "recipient_id")]
                 for a, b in pairs:
-                    if a == "learner_id" and "learner_id" in cols and \
+                    if a == "learner_id" and "learner_id" in cols and\
                             values["learner_id"] == learner_id:
                         found.append((table.name, tuple(row)))
-                    elif b is not None and a in cols and b in cols and \
+                    elif b is not None and a in cols and b in cols and\
                             (values[a], values[b]) == (actor.platform, actor.external_id):
                         found.append((table.name, tuple(row)))
                 if any(MARK in json.dumps(v, default=str) for v in values.values()):
@@ -68,15 +68,15 @@ async def _rows_about(store: Store, actor: Actor, learner_id: int) -> list[tuple
 
 
 async def test_forget_me_deletes_every_row_about_the_person_and_nothing_else(
-        store: Store, commands: Commands, tracker: Tracker, dc: DataCommands, clock: object,
+        store: Store, grammar: Grammar, services: Services, dc: DataService, clock: object,
         marked: Actor, bob: Actor) -> None:
     from bot.console import console_actor
 
-    await build_rich(commands, tracker, clock, marked, bob)  # Alice invites bob as partner
-    await run(commands, bob, "/start Europe/Berlin", "/log 1h mine", "/done hello-world",
+    await build_rich(grammar, services, clock, marked, bob)  # Alice invites bob as partner
+    await run(grammar, bob, "/start Europe/Berlin", "/log 1h mine", "/done hello-world",
               f"/partner invite {MARK}", resolve=console_actor)  # and bob invites Alice
-    alice_row = await tracker.find_learner(marked)
-    bob_row = await tracker.find_learner(bob)
+    alice_row = await services.ctx.find_learner(marked)
+    bob_row = await services.ctx.find_learner(bob)
     assert alice_row is not None and bob_row is not None
     await _outbox(store, "a-subject", alice_row.id, "bob")
     await _outbox(store, "a-recipient", bob_row.id, MARK)
@@ -84,11 +84,11 @@ async def test_forget_me_deletes_every_row_about_the_person_and_nothing_else(
     assert len(await _rows_about(store, marked, alice_row.id)) > 50
     bob_before = await _own_rows(store, bob_row.id)
 
-    ask = await commands.dispatch(marked, "/forget-me")
+    ask = await grammar.dispatch(marked, "/forget-me")
     assert not ask.error and "cannot be undone" in ask.text
     assert "partnerships as partner" in ask.text
-    assert await tracker.find_learner(marked) is not None  # nothing deleted before confirming
-    done = await commands.dispatch(marked, "/forget-me confirm")
+    assert await services.ctx.find_learner(marked) is not None  # nothing deleted before confirming
+    done = await grammar.dispatch(marked, "/forget-me confirm")
     assert not done.error, done.text
 
     assert await _rows_about(store, marked, alice_row.id) == []
@@ -113,23 +113,23 @@ async def _own_rows(store: Store, learner_id: int) -> dict[str, list[tuple]]:
 
 
 async def test_forget_me_needs_its_confirmation_in_time(
-        store: Store, commands: Commands, dc: DataCommands, clock: object, alice: Actor) -> None:
-    await run(commands, alice, "/start Europe/Berlin", "/log 2h")
+        store: Store, grammar: Grammar, dc: DataService, clock: object, alice: Actor) -> None:
+    await run(grammar, alice, "/start Europe/Berlin", "/log 2h")
     before = await dump_store(store)
-    early = await commands.dispatch(alice, "/forget-me confirm")
+    early = await grammar.dispatch(alice, "/forget-me confirm")
     assert early.error and "Run /forget-me first" in early.text
     _reply, token = await dc.forget_me(alice)
     with pytest.raises(StateError, match="replaced by a newer one"):
         await dc.forget_me_confirm(alice, "not-" + token)
     clock.advance(minutes=11)  # type: ignore[attr-defined]
-    late = await commands.dispatch(alice, "/forget-me confirm")
+    late = await grammar.dispatch(alice, "/forget-me confirm")
     assert late.error and "waiting for your confirmation" in late.text
     assert await dump_store(store) == before
 
 
-async def test_forget_me_when_nothing_is_stored(store: Store, commands: Commands,
-                                                dc: DataCommands, alice: Actor) -> None:
-    reply = await commands.dispatch(alice, "/forget-me")
+async def test_forget_me_when_nothing_is_stored(store: Store, grammar: Grammar,
+                                                dc: DataService, alice: Actor) -> None:
+    reply = await grammar.dispatch(alice, "/forget-me")
     assert reply.error and "stores nothing about you" in reply.text
     assert await forget_me(store, alice) == {}
 

@@ -267,7 +267,7 @@ async def _tracker_file(c: Ctx) -> None:
     await c.commands.start(donor_actor, "Europe/Berlin")
     await c.commands.done(donor_actor, "day01")
     await c.commands.done(donor_actor, "hello-world")
-    reply = await c.commands.dispatch(donor_actor, "/export markdown")
+    reply = await c.grammar.dispatch(donor_actor, "/export markdown")
     assert reply.attachment is not None, reply.text
     c.ids["tracker"] = c.world.standin.add_attachment(reply.attachment.filename,
                                                       reply.attachment.data)
@@ -673,7 +673,7 @@ async def test_pressing_a_reminder_button_runs_its_command(world: World) -> None
                                                 dm=True)
     answer = await collect(handle)
     assert "Logged 0.5h" in answer.text and not answer.ephemeral  # a DM: a normal message
-    data, _plan, _today = await world.core.tracker.snapshot(world.actor(user, dm=True))
+    data, _plan, _today = await world.core.services.views.snapshot(world.actor(user, dm=True))
     assert [r.minutes for r in data.logs] == [30]
 
 
@@ -707,8 +707,8 @@ async def test_persistent_button_survives_a_restart(tmp_path: Path, sqlite_templ
             async with running_bot(s, settings, clock) as (bot, core):  # a new process
                 handle = await s.send_component(f"pacer:{action}", message=message, dm=True)
                 answer = await collect(handle)
-                data, _plan, _today = await core.tracker.snapshot(actor)
-                row = await core.tracker.settings(actor)
+                data, _plan, _today = await core.services.views.snapshot(actor)
+                row = await core.services.onboarding.profile(actor)
             s.assert_clean()
     assert expect in answer.text
     if action.startswith("snooze"):
@@ -793,7 +793,7 @@ async def test_import_previews_then_applies_only_after_confirmation(world: World
     click = await world.standin.send_component(buttons[button], message=answer.messages[-1],
                                                user=user)
     result = await collect(click)
-    data, _plan, _today = await world.core.tracker.snapshot(world.actor(user))
+    data, _plan, _today = await world.core.services.views.snapshot(world.actor(user))
     if button == "Import":
         assert "Import" in result.text and {"day01", "hello-world"} <= set(data.done)
     else:
@@ -813,7 +813,7 @@ async def test_forget_me_deletes_everything_after_the_button(world: World) -> No
     answer = await world.ask("forget-me", user=user, dm=True)
     buttons = _buttons(answer)
     assert set(buttons) == {"Delete everything", "Cancel"}
-    assert await world.core.tracker.find_learner(actor) is not None
+    assert await world.core.services.ctx.find_learner(actor) is not None
     stranger = world.new_user("stranger")
     await world.onboard(stranger)
     wrong = await collect(await world.standin.send_component(
@@ -823,8 +823,8 @@ async def test_forget_me_deletes_everything_after_the_button(world: World) -> No
                                                message=answer.messages[-1], user=user, dm=True)
     result = await collect(click)
     assert "Forgotten" in result.text
-    assert await world.core.tracker.find_learner(actor) is None
-    assert await world.core.tracker.find_learner(world.actor(stranger)) is not None
+    assert await world.core.services.ctx.find_learner(actor) is None
+    assert await world.core.services.ctx.find_learner(world.actor(stranger)) is not None
 
 
 async def test_pacer_channel_sets_and_clears_the_fallback_channel(world: World) -> None:

@@ -6,10 +6,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from bot.data_commands import DataCommands, register_commands
 
 from bot.actors import Actor
-from bot.commands import Commands
-from bot.data_commands import DataCommands, register_commands
 from bot.export_markdown import (
     Block,
     ExtrasBlock,
@@ -19,9 +18,10 @@ from bot.export_markdown import (
     render_markdown,
     template_for,
 )
+from bot.grammar import Grammar
 from bot.plan import PlanRegistry
+from bot.services import Services
 from bot.snapshot import LearnerData, LearnerProfile, LogRow
-from bot.tracker import Tracker
 from tests.tracker_histories import GOLDEN, assert_golden, build_rich, export_of, run
 
 SPEC = GOLDEN / "vllm_progress_tracker.spec.md"
@@ -44,13 +44,13 @@ FILLED_WHEN_EMPTY = {
 
 
 @pytest.fixture
-def dc(commands: Commands) -> DataCommands:
-    return register_commands(commands)
+def dc(grammar: Grammar) -> DataCommands:
+    return register_commands(grammar)
 
 
 async def test_empty_export_is_the_spec_with_only_the_stored_fields_filled(
-        commands: Commands, dc: DataCommands, alice: Actor) -> None:
-    await run(commands, alice, "/start Europe/Berlin")
+        grammar: Grammar, dc: DataCommands, alice: Actor) -> None:
+    await run(grammar, alice, "/start Europe/Berlin")
     text = await export_of(dc, alice)
     assert_golden("vllm_empty.md", text)
     spec = SPEC.read_text(encoding="utf-8").split("\n")
@@ -64,9 +64,9 @@ async def test_empty_export_is_the_spec_with_only_the_stored_fields_filled(
     assert ("> **Start Date**: _______________", "> **Start Date**: 2026-11-30") in differing
 
 
-async def test_rich_export_matches_golden(commands: Commands, tracker: Tracker, dc: DataCommands,
+async def test_rich_export_matches_golden(grammar: Grammar, services: Services, dc: DataCommands,
                                           clock: object, alice: Actor, bob: Actor) -> None:
-    await build_rich(commands, tracker, clock, alice, bob)
+    await build_rich(grammar, services, clock, alice, bob)
     text = await export_of(dc, alice)
     assert_golden("vllm_rich.md", text)
 
@@ -115,10 +115,10 @@ RICH_LINES = [
 ]
 
 
-async def test_rich_export_fills_each_kind_of_blank(commands: Commands, tracker: Tracker,
+async def test_rich_export_fills_each_kind_of_blank(grammar: Grammar, services: Services,
                                                     dc: DataCommands, clock: object, alice: Actor,
                                                     bob: Actor) -> None:
-    await build_rich(commands, tracker, clock, alice, bob)
+    await build_rich(grammar, services, clock, alice, bob)
     text = (await export_of(dc, alice)).split("\n")
     assert [line for line in RICH_LINES if line not in text] == []
 
@@ -194,7 +194,7 @@ def test_template_lines_parse_placeholders_and_escapes(text: str, rendered: str,
 
     data = _learner()
     data.done["x"] = date(2026, 11, 2)
-    assert render_line(Ctx(data, plans.get("vllm"), date(2026, 11, 3)), parse_line(text)) == \
+    assert render_line(Ctx(data, plans.get("vllm"), date(2026, 11, 3)), parse_line(text)) ==\
         rendered
 
 
@@ -352,19 +352,19 @@ def mini_plans(tmp_path: Path) -> PlanRegistry:
 
 async def mini_learner(store: object, mini_plans: PlanRegistry, clock: object,
                        actor: Actor) -> tuple[Tracker, DataCommands, Commands]:
-    tracker = Tracker(store, mini_plans, clock)  # type: ignore[arg-type]
-    commands = Commands(tracker)
-    dc = register_commands(commands)
-    await run(commands, actor, "/start Europe/Berlin start=2026-11-16 hours=2 weeks=3",
+    services = Tracker(store, mini_plans, clock)  # type: ignore[arg-type]
+    grammar = Grammar(services)
+    dc = register_commands(grammar)
+    await run(grammar, actor, "/start Europe/Berlin start=2026-11-16 hours=2 weeks=3",
               "/settings plan=mini")
-    return tracker, dc, commands
+    return services, dc, grammar
 
 
 async def test_other_plans_get_a_generic_tracker_following_their_sections(
         store: object, mini_plans: PlanRegistry, clock: object, alice: Actor) -> None:
     clock.set(datetime(2026, 11, 20, 12, tzinfo=UTC))  # type: ignore[attr-defined]
-    _tracker, dc, commands = await mini_learner(store, mini_plans, clock, alice)
-    await run(commands, alice, '/log 2h "pinning" yesterday', "/done book", "/done book-ch1",
+    _tracker, dc, grammar = await mini_learner(store, mini_plans, clock, alice)
+    await run(grammar, alice, '/log 2h "pinning" yesterday', "/done book", "/done book-ch1",
               "/done tokio", "/count exercises =5", "/count prs =4", "/score review 15/20",
               "/quiz week1 8/10", "/rate futures 3 week1", "/set mood Good", "/set focus 2",
               "/set coverage 70", "/set notes Pin before polling", "/mock 4 Good pacing",

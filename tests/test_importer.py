@@ -6,16 +6,16 @@ import re
 from datetime import date
 
 import pytest
+from bot.data_commands import DataCommands, register_commands
 from hypothesis import HealthCheck, given, settings
 
 from bot.actors import Actor
-from bot.commands import Commands
-from bot.data_commands import DataCommands, register_commands
 from bot.errors import InputError, StateError
+from bot.grammar import Grammar
 from bot.importer import MAX_BYTES, decode_upload, parse_tracker
 from bot.plan import PlanRegistry
+from bot.services import Services
 from bot.store import Store
-from bot.tracker import Tracker
 from tests.conftest import dump_store
 from tests.tracker_histories import (
     GOLDEN,
@@ -31,8 +31,8 @@ SPEC = (GOLDEN / "vllm_progress_tracker.spec.md").read_text(encoding="utf-8")
 
 
 @pytest.fixture
-def dc(commands: Commands) -> DataCommands:
-    return register_commands(commands)
+def dc(grammar: Grammar) -> DataCommands:
+    return register_commands(grammar)
 
 
 @pytest.fixture
@@ -108,9 +108,9 @@ IMPOSSIBLE = [
 
 @pytest.mark.parametrize(("old", "new", "message"), IMPOSSIBLE)
 async def test_impossible_values_refuse_the_file_with_the_line_and_change_nothing(
-        store: Store, commands: Commands, dc: DataCommands, alice: Actor, old: str, new: str,
+        store: Store, grammar: Grammar, dc: DataCommands, alice: Actor, old: str, new: str,
         message: str) -> None:
-    await run(commands, alice, "/start Europe/Berlin")
+    await run(grammar, alice, "/start Europe/Berlin")
     text = await export_of(dc, alice)
     assert old in text
     text = text.replace(old, new, 1)
@@ -124,8 +124,8 @@ async def test_impossible_values_refuse_the_file_with_the_line_and_change_nothin
 
 
 async def test_two_lines_giving_one_value_differently_are_both_named(
-        store: Store, commands: Commands, dc: DataCommands, alice: Actor) -> None:
-    await run(commands, alice, "/start Europe/Berlin")
+        store: Store, grammar: Grammar, dc: DataCommands, alice: Actor) -> None:
+    await run(grammar, alice, "/start Europe/Berlin")
     text = (await export_of(dc, alice)).replace(
         "Calculate readiness score: _____", "Calculate readiness score: 44", 1).replace(
         "**Score**: _____ / 60", "**Score**: 45 / 60", 1)
@@ -146,9 +146,9 @@ async def test_two_lines_giving_one_value_differently_are_both_named(
     ("rust.md", b"# \xf0\x9f\x93\x8a Rust Async Sprint\n", "not \"vLLM Mastery Progress"),
 ])
 async def test_bad_attachments_get_a_specific_message_and_change_nothing(
-        store: Store, commands: Commands, dc: DataCommands, alice: Actor, name: str, data: bytes,
+        store: Store, grammar: Grammar, dc: DataCommands, alice: Actor, name: str, data: bytes,
         message: str) -> None:
-    await run(commands, alice, "/start Europe/Berlin")
+    await run(grammar, alice, "/start Europe/Berlin")
     before = await dump_store(store)
     with pytest.raises(InputError, match=message):
         await dc.preview_import(alice, data, name)
@@ -159,8 +159,8 @@ async def test_bad_attachments_get_a_specific_message_and_change_nothing(
 
 
 async def test_unreadable_lines_are_listed_and_the_rest_is_imported_on_confirmation(
-        store: Store, commands: Commands, dc: DataCommands, alice: Actor) -> None:
-    await run(commands, alice, "/start Europe/Berlin")
+        store: Store, grammar: Grammar, dc: DataCommands, alice: Actor) -> None:
+    await run(grammar, alice, "/start Europe/Berlin")
     text = await export_of(dc, alice)
     edits = {
         "- [ ] Install CUDA toolkit": "- [x] Install CUDA toolkit",
@@ -197,8 +197,8 @@ async def test_unreadable_lines_are_listed_and_the_rest_is_imported_on_confirmat
 
 
 async def test_a_filled_in_copy_of_the_spec_imports_and_one_undo_reverts_it(
-        store: Store, commands: Commands, dc: DataCommands, alice: Actor) -> None:
-    await run(commands, alice, "/start Europe/Berlin start=2026-11-20")
+        store: Store, grammar: Grammar, dc: DataCommands, alice: Actor) -> None:
+    await run(grammar, alice, "/start Europe/Berlin start=2026-11-20")
     text = SPEC
     edits = [
         ("> **Start Date**: _______________", "> **Start Date**: 2026-11-16"),
@@ -256,18 +256,18 @@ async def test_a_filled_in_copy_of_the_spec_imports_and_one_undo_reverts_it(
     assert data.milestones["c-first-inference"] == date(2026, 11, 17)
     assert "first-log" in data.milestones  # detected like after any change
     assert data.partners == []
-    undo = await commands.dispatch(alice, "/undo")
+    undo = await grammar.dispatch(alice, "/undo")
     assert not undo.error, undo.text
     assert await dump_store(store) == before
 
 
 async def test_a_pending_import_is_compared_again_when_confirmed(
-        commands: Commands, dc: DataCommands, alice: Actor) -> None:
-    await run(commands, alice, "/start Europe/Berlin")
+        grammar: Grammar, dc: DataCommands, alice: Actor) -> None:
+    await run(grammar, alice, "/start Europe/Berlin")
     text = (await export_of(dc, alice)).replace("- [ ] Install CUDA toolkit",
                                                 "- [x] Install CUDA toolkit", 1)
     _reply, token = await dc.preview_import(alice, text.encode(), "t.md")
-    await run(commands, alice, "/done install-cuda")
+    await run(grammar, alice, "/done install-cuda")
     reply = await dc.confirm_import(alice, token)
     assert "Nothing to import" in reply.text
 
@@ -276,12 +276,12 @@ async def test_a_pending_import_is_compared_again_when_confirmed(
 
 
 async def test_rich_golden_round_trips_through_a_fresh_learner(
-        commands: Commands, tracker: Tracker, dc: DataCommands, clock: object, alice: Actor,
+        grammar: Grammar, services: Services, dc: DataCommands, clock: object, alice: Actor,
         bob: Actor, carol: Actor) -> None:
-    await build_rich(commands, tracker, clock, alice, bob)
+    await build_rich(grammar, services, clock, alice, bob)
     first = await export_of(dc, alice)
     assert first == (GOLDEN / "vllm_rich.md").read_text(encoding="utf-8")
-    await run(commands, carol, "/start America/New_York")
+    await run(grammar, carol, "/start America/New_York")
     reply, token = await dc.preview_import(carol, first.encode(), "vllm_rich.md")
     assert "could not read" not in reply.text, reply.text
     await dc.confirm_import(carol, token)
@@ -304,8 +304,8 @@ async def test_generic_plan_round_trips(store: Store, clock: object, alice: Acto
     from datetime import UTC, datetime
 
     clock.set(datetime(2026, 11, 21, 12, tzinfo=UTC))  # type: ignore[attr-defined]
-    _t, dc, commands = await mini_learner(store, registry, clock, alice)
-    await run(commands, alice, "/log 2h pinning", "/done book", "/count prs =4",
+    _t, dc, grammar = await mini_learner(store, registry, clock, alice)
+    await run(grammar, alice, "/log 2h pinning", "/done book", "/count prs =4",
               "/score review 15/20", "/set mood Meh", "/mock 4 ok", "/question Why Pin?")
     first = await export_of(dc, alice)
     await mini_learner(store, registry, clock, carol)
@@ -322,18 +322,18 @@ _counter = iter(range(10**9))
                                  HealthCheck.data_too_large])
 @given(history=histories(PlanRegistry.load().get("vllm")))
 async def test_export_import_export_is_the_same_file(store: Store, plans: PlanRegistry,
-                                                     tracker: Tracker, commands: Commands,
+                                                     services: Services, grammar: Grammar,
                                                      clock: object, history: History) -> None:
     from datetime import UTC, datetime
 
     clock.set(datetime(2026, 11, 30, 12, tzinfo=UTC))  # type: ignore[attr-defined]
-    dc = register_commands(commands)
+    dc = register_commands(grammar)
     plan = plans.get("vllm")
     n = next(_counter)
     source = await insert_history(store, plan, history, f"gen-{n}")
     first = await export_of(dc, source)
     fresh = Actor("console", f"fresh-{n}", "Fresh", space_id="console")
-    await run(commands, fresh, "/start Europe/Berlin")
+    await run(grammar, fresh, "/start Europe/Berlin")
     reply, token = await dc.preview_import(fresh, first.encode(), "tracker.md")
     assert "could not read" not in reply.text, reply.text
     if token is not None:
@@ -354,8 +354,8 @@ def test_parse_is_pure_and_reads_its_own_empty_export(plans: PlanRegistry) -> No
     assert (spec.changes, spec.unreadable) == ([], [])
 
 
-async def test_confirming_without_a_preview_is_refused(dc: DataCommands, commands: Commands,
+async def test_confirming_without_a_preview_is_refused(dc: DataCommands, grammar: Grammar,
                                                        alice: Actor) -> None:
-    await run(commands, alice, "/start Europe/Berlin")
+    await run(grammar, alice, "/start Europe/Berlin")
     with pytest.raises(StateError, match="No import is waiting"):
         await dc.confirm_import(alice)

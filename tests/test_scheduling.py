@@ -15,21 +15,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from bot.commands import USAGE
 from sqlalchemy import select, update
 
 from bot import models as m
 from bot import progress
 from bot.actors import Actor
-from bot.commands import USAGE, Commands
 from bot.config import SchedulerSettings
 from bot.messages import OutMessage, build_digest
 from bot.outbox import LATE_AFTER, load_snapshots
 from bot.plan import PlanRegistry
 from bot.scheduling import JOB_ID, Dispatcher, RateLimiter, register_commands, snooze_until
 from bot.senders import CLOSED_DM, ConsoleSender, DeliveryError
+from bot.services import Onboarding, Services
 from bot.snapshot import load_one
 from bot.store import Store
-from bot.tracker import Onboarding, Tracker
 from tests.conftest import FakeClock
 
 BERLIN_19 = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)  # Monday 19:00 in Berlin
@@ -93,11 +93,11 @@ def actor(name: str, platform: str = "console") -> Actor:
     return Actor(platform, name, name.capitalize(), space_id="console")
 
 
-async def onboard(tracker: Tracker, name: str, *, tz: str = "Europe/Berlin",
+async def onboard(services: Services, name: str, *, tz: str = "Europe/Berlin",
                   reminder: time | None = time(19, 0), start: date | None = None,
                   day_start: int = 3, commitment: int = 240, platform: str = "console") -> Actor:
     who = actor(name, platform)
-    await tracker.start(who, Onboarding(timezone=tz, start_date=start, reminder_time=reminder,
+    await services.onboarding.start(who, Onboarding(timezone=tz, start_date=start, reminder_time=reminder,
                                         day_start_hour=day_start, commitment_minutes=commitment))
     return who
 
@@ -167,8 +167,8 @@ async def test_dst_reminder_fires_once_at_the_documented_instant(
         store: Store, plans: PlanRegistry, clock: FakeClock, tz: str, day: date, at: time,
         expected: datetime) -> None:
     clock.set(expected - timedelta(hours=4))
-    tracker = Tracker(store, plans, clock)
-    await onboard(tracker, "alice", tz=tz, reminder=at, start=day - timedelta(days=7),
+    services = Tracker(store, plans, clock)
+    await onboard(services, "alice", tz=tz, reminder=at, start=day - timedelta(days=7),
                   day_start=0)
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
@@ -191,9 +191,9 @@ async def test_dst_reminder_fires_once_at_the_documented_instant(
     (timedelta(hours=6, minutes=1), False, True),
 ])
 async def test_restart_in_the_due_window_loses_nothing_within_grace_and_never_duplicates(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock,
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock,
         down_for: timedelta, sent: bool, late: bool) -> None:
-    await onboard(tracker, "alice")
+    await onboard(services, "alice")
     sender = RecordingSender(clock)
     before = dispatcher(store, plans, clock, sender)
     await run_between(before, clock, BERLIN_19 - timedelta(minutes=20),
@@ -217,9 +217,9 @@ async def test_restart_in_the_due_window_loses_nothing_within_grace_and_never_du
     (timedelta(hours=30), "sent"),
     (timedelta(hours=49), "missed"),
 ])
-async def test_digest_grace_window(store: Store, tracker: Tracker, plans: PlanRegistry,
+async def test_digest_grace_window(store: Store, services: Services, plans: PlanRegistry,
                                    clock: FakeClock, down_for: timedelta, status: str) -> None:
-    await onboard(tracker, "alice", reminder=None)
+    await onboard(services, "alice", reminder=None)
     sender = RecordingSender(clock)
     await tick_at(dispatcher(store, plans, clock, sender), clock, SUNDAY_18 + down_for)
     await tick_at(dispatcher(store, plans, clock, sender), clock,
@@ -235,8 +235,8 @@ async def test_digest_grace_window(store: Store, tracker: Tracker, plans: PlanRe
 
 
 async def test_downtime_over_several_days_sends_only_the_latest_within_grace(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    await onboard(tracker, "alice")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice")
     sender = RecordingSender(clock)
     await tick_at(dispatcher(store, plans, clock, sender), clock,
                   BERLIN_19 + timedelta(days=3, hours=1))
@@ -248,8 +248,8 @@ async def test_downtime_over_several_days_sends_only_the_latest_within_grace(
 
 
 async def test_crash_between_claim_and_send_resends_once_on_start(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    await onboard(tracker, "alice")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice")
     sender = RecordingSender(clock)
     crashed = dispatcher(store, plans, clock, sender)
     clock.set(BERLIN_19)
@@ -267,10 +267,10 @@ async def test_crash_between_claim_and_send_resends_once_on_start(
     assert [(r.status, r.attempts) for r in await outbox(store)] == [("sent", 1)]
 
 
-async def test_pending_rows_are_recovered_by_lease(store: Store, tracker: Tracker,
+async def test_pending_rows_are_recovered_by_lease(store: Store, services: Services,
                                                    plans: PlanRegistry, clock: FakeClock) -> None:
     """SQLite (one process) recovers at start; PostgreSQL peers wait for the lease."""
-    await onboard(tracker, "alice")
+    await onboard(services, "alice")
     sender = RecordingSender(clock)
     clock.set(BERLIN_19)
     await dispatcher(store, plans, clock, sender).claim(BERLIN_19)
@@ -287,8 +287,8 @@ async def test_pending_rows_are_recovered_by_lease(store: Store, tracker: Tracke
 
 
 async def test_transient_failure_is_retried_after_the_lease_then_sent_once(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    await onboard(tracker, "alice")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice")
     sender = RecordingSender(clock, transient={"alice"})
     d = dispatcher(store, plans, clock, sender)
     await tick_at(d, clock, BERLIN_19)
@@ -304,8 +304,8 @@ async def test_transient_failure_is_retried_after_the_lease_then_sent_once(
 
 
 async def test_transient_failures_give_up_after_max_attempts(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    await onboard(tracker, "alice")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice")
     sender = RecordingSender(clock, transient={"alice"})
     d = Dispatcher(store, plans, {"console": sender}, clock=clock, max_attempts=3,
                    settings=SchedulerSettings(rate_per_second=0))
@@ -318,10 +318,10 @@ async def test_transient_failures_give_up_after_max_attempts(
 
 
 async def test_reminder_skipped_when_commitment_met_but_schedule_advances(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice")
-    await onboard(tracker, "bob")
-    await tracker.log_time(alice, 240)
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice")
+    await onboard(services, "bob")
+    await services.timelog.log_time(alice, 240)
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     await tick_at(d, clock, BERLIN_19)
@@ -335,10 +335,10 @@ async def test_reminder_skipped_when_commitment_met_but_schedule_advances(
 
 
 async def test_paused_learner_gets_no_reminder_streak_frozen_digest_still_sent(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice", start=date(2026, 11, 28))
-    await tracker.log_time(alice, 60, when=date(2026, 11, 29))
-    await tracker.pause(alice, date(2026, 12, 6))
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice", start=date(2026, 11, 28))
+    await services.timelog.log_time(alice, 60, day=date(2026, 11, 29))
+    await services.pauses.pause(alice, date(2026, 12, 6))
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     for n in range(8):
@@ -348,13 +348,13 @@ async def test_paused_learner_gets_no_reminder_streak_frozen_digest_still_sent(
     assert [x.at for x in reminders] == [BERLIN_19 + timedelta(days=7)]  # Monday 7 Dec
     assert {r.error for r in await outbox(store, "reminder") if r.status == "skipped"} == {"paused"}
     assert len(sender.to("alice", "digest")) == 1
-    data, _plan, _today = await tracker.snapshot(alice)
+    data, _plan, _today = await services.views.snapshot(alice)
     assert progress.streak(data, date(2026, 12, 6)).days == 1  # frozen, not broken
 
 
 async def test_reminder_before_the_plan_starts_is_skipped(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    await onboard(tracker, "alice", start=date(2026, 12, 2))
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice", start=date(2026, 12, 2))
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     for n in range(3):
@@ -363,19 +363,19 @@ async def test_reminder_before_the_plan_starts_is_skipped(
 
 
 async def test_changed_reminder_time_takes_effect_next_occurrence_once_a_day(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice")
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     await tick_at(d, clock, BERLIN_19)
     clock.set(BERLIN_19 + timedelta(minutes=10))
-    await tracker.update_settings(alice, reminder_minute=21 * 60)  # later the same evening
+    await services.update_settings(alice, reminder_minute=21 * 60)  # later the same evening
     await run_between(d, clock, BERLIN_19 + timedelta(minutes=30),
                       BERLIN_19 + timedelta(days=1, hours=3), step=timedelta(minutes=30))
     assert [x.at for x in sender.to("alice", "reminder")] == [
         BERLIN_19, datetime(2026, 12, 1, 20, 0, tzinfo=UTC)]  # not twice on 30 Nov
     clock.set(datetime(2026, 12, 1, 21, 0, tzinfo=UTC))
-    await tracker.update_settings(alice, timezone="America/New_York")
+    await services.update_settings(alice, timezone="America/New_York")
     await run_between(d, clock, datetime(2026, 12, 1, 21, 30, tzinfo=UTC),
                       datetime(2026, 12, 3, 3, 0, tzinfo=UTC), step=timedelta(minutes=30))
     # 21:00 in New York on 1 Dec (02:00 UTC on 2 Dec) is still 1 Dec there, a date that had
@@ -385,9 +385,9 @@ async def test_changed_reminder_time_takes_effect_next_occurrence_once_a_day(
 
 
 async def test_learners_of_other_platforms_are_left_to_their_dispatcher(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    await onboard(tracker, "alice")
-    await onboard(tracker, "dora", platform="discord")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice")
+    await onboard(services, "dora", platform="discord")
     sender = RecordingSender(clock)
     await tick_at(dispatcher(store, plans, clock, sender), clock, BERLIN_19)
     assert [x.recipient for x in sender.sent] == ["alice"]
@@ -398,13 +398,13 @@ async def test_learners_of_other_platforms_are_left_to_their_dispatcher(
 
 
 async def test_snooze_after_the_reminder_reminds_once_more(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice")
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     await tick_at(d, clock, BERLIN_19)
     clock.set(BERLIN_19 + timedelta(minutes=3))
-    await tracker.snooze(alice, clock() + timedelta(hours=1))
+    await services.snooze(alice, clock() + timedelta(hours=1))
     await run_between(d, clock, BERLIN_19 + timedelta(minutes=5), BERLIN_19 + timedelta(hours=3))
     snoozed = sender.to("alice", "snooze")
     assert [x.at for x in snoozed] == [BERLIN_19 + timedelta(hours=1, minutes=5)]
@@ -413,13 +413,13 @@ async def test_snooze_after_the_reminder_reminds_once_more(
 
 
 async def test_snooze_before_the_reminder_holds_it_until_the_snooze_ends(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice")
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     until = snooze_until("evening", clock(), "Europe/Berlin")
     assert until == datetime(2026, 11, 30, 19, 0, tzinfo=UTC)  # 20:00 Berlin
-    await tracker.snooze(alice, until)
+    await services.snooze(alice, until)
     await run_between(d, clock, BERLIN_19 - timedelta(minutes=30), BERLIN_19 + timedelta(hours=2))
     assert sender.to("alice", "reminder") == []
     assert [x.at for x in sender.to("alice", "snooze")] == [until]
@@ -429,13 +429,13 @@ async def test_snooze_before_the_reminder_holds_it_until_the_snooze_ends(
 
 
 async def test_snoozed_reminder_skipped_once_the_commitment_is_met(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice")
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice")
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     await tick_at(d, clock, BERLIN_19)
-    await tracker.snooze(alice, clock() + timedelta(hours=1))
-    await tracker.log_time(alice, 240)
+    await services.snooze(alice, clock() + timedelta(hours=1))
+    await services.timelog.log_time(alice, 240)
     await tick_at(d, clock, BERLIN_19 + timedelta(hours=1))
     assert sender.to("alice", "snooze") == []
     assert [r.status for r in await outbox(store, "snooze")] == ["skipped"]
@@ -470,13 +470,13 @@ def test_snooze_until_refuses(text: str, message: str) -> None:
 
 
 async def test_deadline_reminders_seven_days_and_one_day_before_once_each(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice")
-    await tracker.add_deadline(alice, "NVIDIA Interview", date(2026, 12, 10))
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice")
+    await services.deadlines.add_deadline(alice, "NVIDIA Interview", date(2026, 12, 10))
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     clock.set(datetime(2026, 12, 9, 12, 0, tzinfo=UTC))
-    await tracker.log_time(alice, 240)  # the daily reminder of 9 Dec is skipped, not the deadline
+    await services.timelog.log_time(alice, 240)  # the daily reminder of 9 Dec is skipped, not the deadline
     for n in range(12):
         await tick_at(d, clock, BERLIN_19 + timedelta(days=n))
         await tick_at(d, clock, BERLIN_19 + timedelta(days=n, minutes=5))
@@ -490,14 +490,14 @@ async def test_deadline_reminders_seven_days_and_one_day_before_once_each(
 
 @pytest.mark.parametrize(("share", "partner_told"), [(("days",), True), (("hours",), False)])
 async def test_celebration_announced_once_to_learner_and_sharing_partner(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock,
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock,
         share: tuple[str, ...], partner_told: bool) -> None:
-    alice = await onboard(tracker, "alice")
+    alice = await onboard(services, "alice")
     bob = actor("bob")
-    await tracker.invite_partner(alice, bob)
-    await tracker.accept_partner(bob)
-    await tracker.set_share(alice, share)
-    outcome = await tracker.log_time(alice, 30)
+    await services.partners.invite(alice, bob)
+    await services.partners.accept(bob)
+    await services.partners.share(alice, share)
+    outcome = await services.timelog.log_time(alice, 30)
     assert [c.milestone_id for c in outcome.celebrations] == ["first-log"]
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
@@ -518,19 +518,19 @@ async def test_celebration_announced_once_to_learner_and_sharing_partner(
 
 
 async def test_partner_digest_only_while_accepted_and_only_shared_parts(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice", reminder=None, start=date(2026, 11, 30))
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice", reminder=None, start=date(2026, 11, 30))
     bob = actor("bob")
-    await tracker.log_time(alice, 150, "block manager")
-    await tracker.add_note(alice, "insight", "secret insight")
-    await tracker.add_deadline(alice, "Private deadline", date(2026, 12, 20))
-    await tracker.invite_partner(alice, bob)
+    await services.timelog.log_time(alice, 150, "block manager")
+    await services.add_note(alice, "insight", "secret insight")
+    await services.deadlines.add_deadline(alice, "Private deadline", date(2026, 12, 20))
+    await services.partners.invite(alice, bob)
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     await tick_at(d, clock, SUNDAY_18)  # invited, not accepted: no partner digest
     assert len(sender.to("alice", "digest")) == 1 and sender.to("bob") == []
-    await tracker.accept_partner(bob)
-    await tracker.set_share(alice, ["hours"])
+    await services.partners.accept(bob)
+    await services.partners.share(alice, ["hours"])
     await tick_at(d, clock, SUNDAY_18 + timedelta(days=7))
     theirs = sender.to("bob", "digest-partner")
     assert len(theirs) == 1
@@ -543,17 +543,17 @@ async def test_partner_digest_only_while_accepted_and_only_shared_parts(
 
 
 async def test_ending_the_partnership_stops_a_claimed_digest(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice", reminder=None)
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice", reminder=None)
     bob = actor("bob")
-    await tracker.invite_partner(alice, bob)
-    await tracker.accept_partner(bob)
+    await services.partners.invite(alice, bob)
+    await services.partners.accept(bob)
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     clock.set(SUNDAY_18)
     batch = await d.claim(SUNDAY_18)
     assert sorted(r.kind for r in batch.to_send) == ["digest", "digest-partner"]
-    await tracker.end_partnership(alice)
+    await services.partners.end(alice)
     await d.deliver(batch.to_send)
     assert sender.to("bob") == [] and len(sender.to("alice", "digest")) == 1
     rows = {r.kind: r for r in await outbox(store)}
@@ -562,9 +562,9 @@ async def test_ending_the_partnership_stops_a_claimed_digest(
 
 
 async def test_fortnightly_digest_every_other_week(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice", reminder=None, start=date(2026, 11, 30))
-    await tracker.update_settings(alice, digest_every_weeks=2)
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice", reminder=None, start=date(2026, 11, 30))
+    await services.update_settings(alice, digest_every_weeks=2)
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     for week in range(4):
@@ -576,17 +576,17 @@ async def test_fortnightly_digest_every_other_week(
 
 
 async def test_dispatcher_loader_gives_the_same_digest_as_the_snapshot(
-        store: Store, tracker: Tracker, plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice", start=date(2026, 11, 23))
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice", start=date(2026, 11, 23))
     for day, minutes, topic in [(date(2026, 11, 23), 60, "a"), (date(2026, 11, 30), 90, "b"),
                                 (date(2026, 11, 30), 150, "c"), (date(2026, 11, 29), 30, None)]:
-        await tracker.log_time(alice, minutes, topic, when=day)
-    await tracker.mark_done(alice, "day01")
-    await tracker.rate_skill(alice, "scheduler", 2, week=1)
-    await tracker.rate_skill(alice, "scheduler", 4, week=2)
-    await tracker.record_score(alice, "quiz-week1", lambda _max: 17)
-    await tracker.add_note(alice, "challenge", "build broke", solution="gcc 12")
-    await tracker.pause(alice, date(2026, 12, 1))
+        await services.timelog.log_time(alice, minutes, topic, day=day)
+    await services.checklist.mark_done(alice, "day01")
+    await services.scores.rate_skill(alice, "scheduler", 2, week=1)
+    await services.scores.rate_skill(alice, "scheduler", 4, week=2)
+    await services.scores.record_score(alice, "quiz-week1", ScoreInput.of(17))
+    await services.add_note(alice, "challenge", "build broke", solution="gcc 12")
+    await services.pauses.pause(alice, date(2026, 12, 1))
     row = await learner_row(store, "alice")
     plan = plans.get(row.plan_id)
     async with store.read() as session:
@@ -605,11 +605,11 @@ async def test_dispatcher_loader_gives_the_same_digest_as_the_snapshot(
 
 @pytest.mark.parametrize("fallback", ["space", "home", None])
 async def test_closed_dms_fall_back_or_record_a_notice_and_the_dispatcher_keeps_going(
-        store: Store, tracker: Tracker, commands: Commands, plans: PlanRegistry,
+        store: Store, services: Services, grammar: Grammar, plans: PlanRegistry,
         clock: FakeClock, fallback: str | None) -> None:
-    alice = await onboard(tracker, "alice")
-    await onboard(tracker, "bob")
-    await onboard(tracker, "carol")
+    alice = await onboard(services, "alice")
+    await onboard(services, "bob")
+    await onboard(services, "carol")
     async with store.write() as session:
         if fallback == "space":
             await session.execute(update(m.Space).values(fallback_channel_id="555"))
@@ -624,7 +624,7 @@ async def test_closed_dms_fall_back_or_record_a_notice_and_the_dispatcher_keeps_
     rows = {r.recipient_id: r for r in await outbox(store, "reminder")}
     assert rows["bob"].status == "sent"
     assert rows["carol"].status == "failed" and "RuntimeError" in (rows["carol"].error or "")
-    reply = await commands.dispatch(alice, "/progress")
+    reply = await grammar.dispatch(alice, "/progress")
     if fallback is None:
         assert sender.posts == []
         assert rows["alice"].status == "failed" and "50007" in (rows["alice"].error or "")
@@ -641,9 +641,9 @@ async def test_closed_dms_fall_back_or_record_a_notice_and_the_dispatcher_keeps_
         assert report.fallback == 1 and reply.notices == []
 
 
-async def test_closed_dm_notices_do_not_pile_up(store: Store, tracker: Tracker,
+async def test_closed_dm_notices_do_not_pile_up(store: Store, services: Services,
                                                 plans: PlanRegistry, clock: FakeClock) -> None:
-    await onboard(tracker, "alice")
+    await onboard(services, "alice")
     sender = RecordingSender(clock, closed={"alice"}, post_fails=True)
     d = dispatcher(store, plans, clock, sender)
     for n in range(3):
@@ -654,16 +654,16 @@ async def test_closed_dm_notices_do_not_pile_up(store: Store, tracker: Tracker,
     assert [r.status for r in await outbox(store, "reminder")] == ["failed"] * 3
 
 
-async def test_closed_partner_dm_tells_the_learner(store: Store, tracker: Tracker,
+async def test_closed_partner_dm_tells_the_learner(store: Store, services: Services,
                                                    plans: PlanRegistry, clock: FakeClock) -> None:
-    alice = await onboard(tracker, "alice", reminder=None)
+    alice = await onboard(services, "alice", reminder=None)
     bob = actor("bob")
-    await tracker.invite_partner(alice, bob)
-    await tracker.accept_partner(bob)
+    await services.partners.invite(alice, bob)
+    await services.partners.accept(bob)
     sender = RecordingSender(clock, closed={"bob"})
     await tick_at(dispatcher(store, plans, clock, sender), clock, SUNDAY_18)
     assert sender.posts == []  # a digest never goes to a channel
-    data, _plan, _today = await tracker.snapshot(alice)
+    data, _plan, _today = await services.views.snapshot(alice)
     assert data.notices == ["Your accountability partner could not receive your digest: their "
                             "DMs are closed to Pacer."]
 
@@ -673,9 +673,9 @@ async def test_closed_partner_dm_tells_the_learner(store: Store, tracker: Tracke
 
 async def test_sends_are_bounded_by_the_pool(sqlite_store: Store, plans: PlanRegistry,
                                              clock: FakeClock) -> None:
-    tracker = Tracker(sqlite_store, plans, clock)
+    services = Tracker(sqlite_store, plans, clock)
     for i in range(20):
-        await onboard(tracker, f"learner{i}")
+        await onboard(services, f"learner{i}")
     sender = RecordingSender(clock)
     d = dispatcher(sqlite_store, plans, clock, sender, send_concurrency=3, claim_batch=7)
     clock.set(BERLIN_19)
@@ -718,9 +718,9 @@ class BlockingSender(RecordingSender):
 
 async def test_start_runs_one_coalescing_tick_job_and_stop_drains_in_flight_sends(
         sqlite_store: Store, plans: PlanRegistry, clock: FakeClock) -> None:
-    tracker = Tracker(sqlite_store, plans, clock)
+    services = Tracker(sqlite_store, plans, clock)
     for i in range(5):
-        await onboard(tracker, f"learner{i}")
+        await onboard(services, f"learner{i}")
     clock.set(BERLIN_19)
     sender = BlockingSender(clock)
     d = Dispatcher(sqlite_store, plans, {"console": sender}, clock=clock,
@@ -748,40 +748,40 @@ async def test_start_runs_one_coalescing_tick_job_and_stop_drains_in_flight_send
 
 
 async def test_digest_preview_and_snooze_commands(
-        store: Store, commands: Commands, tracker: Tracker, clock: FakeClock) -> None:
-    register_commands(commands)
+        store: Store, grammar: Grammar, services: Services, clock: FakeClock) -> None:
+    register_commands(grammar)
     alice = actor("alice")
-    await commands.dispatch(alice, "/start Europe/Berlin")
-    await commands.dispatch(alice, "/log 2h paging")
-    await commands.dispatch(alice, "/insight private thought")
-    reply = await commands.dispatch(alice, "/digest preview")
+    await grammar.dispatch(alice, "/start Europe/Berlin")
+    await grammar.dispatch(alice, "/log 2h paging")
+    await grammar.dispatch(alice, "/insight private thought")
+    reply = await grammar.dispatch(alice, "/digest preview")
     assert not reply.error and reply.title == "Digest preview"
     assert "2h of 150–200h" in reply.text and "private thought" in reply.text
     assert "You have no accountability partner" in reply.text
     assert reply.attachment is not None and reply.attachment.data.startswith(b"\x89PNG")
-    await commands.dispatch(alice, "/partner invite bob", resolve_user=actor)
-    await commands.dispatch(actor("bob"), "/partner accept")
-    reply = await commands.dispatch(alice, "/digest")
+    await grammar.dispatch(alice, "/partner invite bob", resolve_user=actor)
+    await grammar.dispatch(actor("bob"), "/partner accept")
+    reply = await grammar.dispatch(alice, "/digest")
     head, partner_part = reply.text.split("__Your partner gets (hours, days, streak)__")
     assert "private thought" in head and "private thought" not in partner_part
     assert "**Hours per day**" in partner_part
-    reply = await commands.dispatch(alice, "/snooze 1h")
+    reply = await grammar.dispatch(alice, "/snooze 1h")
     assert reply.text == ("😴 Snoozed until 14:00 (Europe/Berlin): I will remind you then. "
                           "`/snooze off` cancels.")
     assert (await learner_row(store, "alice")).snoozed_until == clock() + timedelta(hours=1)
-    assert (await commands.dispatch(alice, "/snooze off")).text.startswith("Snooze cancelled")
-    bad = await commands.dispatch(alice, "/snooze whenever")
+    assert (await grammar.dispatch(alice, "/snooze off")).text.startswith("Snooze cancelled")
+    bad = await grammar.dispatch(alice, "/snooze whenever")
     assert bad.error and "`evening`" in bad.text
-    assert (await commands.dispatch(alice, "/snooze off")).error
-    assert (await commands.dispatch(alice, "/digest now")).error
+    assert (await grammar.dispatch(alice, "/snooze off")).error
+    assert (await grammar.dispatch(alice, "/digest now")).error
     assert USAGE["snooze"] and USAGE["digest"] == "/digest preview"
-    assert "/snooze" in (await commands.dispatch(alice, "/help")).text
+    assert "/snooze" in (await grammar.dispatch(alice, "/help")).text
 
 
 async def test_console_sender_prints_pings(sqlite_store: Store, plans: PlanRegistry,
                                            clock: FakeClock) -> None:
-    tracker = Tracker(sqlite_store, plans, clock)
-    await onboard(tracker, "alice")
+    services = Tracker(sqlite_store, plans, clock)
+    await onboard(services, "alice")
     out = io.StringIO()
     d = Dispatcher(sqlite_store, plans, {"console": ConsoleSender(out)}, clock=clock,
                    settings=SchedulerSettings(rate_per_second=0))

@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 from bot import models as m
 from bot import progress
 from bot.actors import Actor
-from bot.commands import Commands
-from bot.data_commands import DataCommands
+from bot.grammar import Grammar
 from bot.plan import Plan
+from bot.services import Services
+from bot.services.data import DataService
 from bot.snapshot import load_one
 from bot.store import Store
-from bot.tracker import Tracker
 
 GOLDEN = Path(__file__).with_name("golden")
 TODAY = date(2026, 11, 30)
@@ -31,18 +31,18 @@ def assert_golden(name: str, text: str) -> None:
     if os.environ.get("PACER_UPDATE_GOLDEN") == "1":
         path.write_text(text, encoding="utf-8")
     expected = path.read_text(encoding="utf-8")
-    assert text == expected, f"{name} differs from the golden file (PACER_UPDATE_GOLDEN=1 " \
+    assert text == expected, f"{name} differs from the golden file (PACER_UPDATE_GOLDEN=1 "\
                              "rewrites it after a deliberate change)"
 
 
-async def run(commands: Commands, actor: Actor, *lines: str, resolve: Any = None) -> None:
+async def run(grammar: Grammar, actor: Actor, *lines: str, resolve: Any = None) -> None:
     """Run command lines, failing on the first refused one."""
     for line in lines:
-        reply = await commands.dispatch(actor, line, resolve_user=resolve)
+        reply = await grammar.dispatch(actor, line, resolve_user=resolve)
         assert not reply.error, f"{line!r} was refused: {reply.text}"
 
 
-async def build_rich(commands: Commands, tracker: Tracker, clock: Any, alice: Actor,
+async def build_rich(grammar: Grammar, services: Services, clock: Any, alice: Actor,
                      bob: Actor) -> None:
     """Script four weeks of a learner's life through the command layer."""
     from bot.console import console_actor
@@ -50,7 +50,7 @@ async def build_rich(commands: Commands, tracker: Tracker, clock: Any, alice: Ac
     clock.set(datetime(2026, 11, 2, 12, tzinfo=UTC))
 
     async def day(*lines: str) -> None:
-        await run(commands, alice, *lines, resolve=console_actor)
+        await run(grammar, alice, *lines, resolve=console_actor)
         clock.advance(days=1)
 
     await day('/start Europe/Berlin target=2027-01-15 hours=3.5 weeks=8 '
@@ -91,17 +91,17 @@ async def build_rich(commands: Commands, tracker: Tracker, clock: Any, alice: Ac
               "/confidence coding 4", "/set interview-ready Almost",
               "/insight week2 Tensor parallelism splits heads across GPUs",
               "/partner invite bob")
-    await run(commands, bob, "/partner accept Alice")
-    await tracker.add_note(alice, "challenge", "Profiler overhead skewed timings",
-                           solution="Sampled every 100th step", learning=None)
-    await tracker.add_note(alice, "question", "Why 16-token blocks?\nWould 32 be better?")
+    await run(grammar, bob, "/partner accept Alice")
+    await services.notes.add_challenge(alice, "Profiler overhead skewed timings",
+                                       solution="Sampled every 100th step", learning=None)
+    await services.notes.add_question(alice, "Why 16-token blocks?\nWould 32 be better?")
     clock.advance(days=5)
     await day('/log 1h "mock prep"', "/done rt-explain-pa", "/done rc-diagrams",
               "/set next-steps Apply in January", "/set final-ready Need More Time",
               '/set impact "Ship faster inference for everyone"',
               '/set goal "Get the offer"', "/quiz week2 15/20", "/done day04")
     clock.set(datetime(2026, 11, 30, 12, tzinfo=UTC))
-    await run(commands, alice, '/log 30m "week five review"')
+    await run(grammar, alice, '/log 30m "week five review"')
 
 
 # --- generated histories ------------------------------------------------------------------------
@@ -251,7 +251,7 @@ async def insert_history(store: Store, plan: Plan, h: History, external_id: str)
     return actor
 
 
-async def export_of(dc: DataCommands, actor: Actor) -> str:
+async def export_of(dc: DataService, actor: Actor) -> str:
     """Export a learner's tracker as text."""
     file = await dc.export_file(actor, "markdown")
     return file.data.decode("utf-8")

@@ -17,7 +17,8 @@ from bot import models as m
 from bot import parsing
 from bot.actors import Actor
 from bot.plan import Plan
-from bot.tracker import SHAREABLE, Tracker
+from bot.services.context import Context
+from bot.services.partners import SHAREABLE
 
 log = logging.getLogger(__name__)
 
@@ -95,20 +96,20 @@ def rank(candidates: Iterable[_Candidate], current: str, limit: int = LIMIT) -> 
     return out
 
 
-async def plan_of(tracker: Tracker, actor: Actor) -> Plan:
+async def plan_of(tracker: Context, actor: Actor) -> Plan:
     """Return the learner's plan, or the default plan before /start."""
     row = await tracker.find_learner(actor)
     return tracker.plan_for(row) if row is not None else tracker.plans.get(tracker.default_plan)
 
 
-async def _done_ids(tracker: Tracker, learner_id: int) -> set[str]:
+async def _done_ids(tracker: Context, learner_id: int) -> set[str]:
     async with tracker.store.read() as session:
         rows = await session.scalars(select(m.ItemDone.item_id).where(
             m.ItemDone.learner_id == learner_id))
         return set(rows.all())
 
 
-async def plan_items(tracker: Tracker, actor: Actor, current: str, *, done: bool = False,
+async def plan_items(tracker: Context, actor: Actor, current: str, *, done: bool = False,
                      limit: int = LIMIT) -> list[Suggestion]:
     """Suggest checklist items: open ones first (or only done ones when DONE, for /undone)."""
     row = await tracker.find_learner(actor)
@@ -125,7 +126,7 @@ async def plan_items(tracker: Tracker, actor: Actor, current: str, *, done: bool
     return rank(candidates, current, limit)
 
 
-async def skills(tracker: Tracker, actor: Actor, current: str,
+async def skills(tracker: Context, actor: Actor, current: str,
                  limit: int = LIMIT) -> list[Suggestion]:
     """Suggest skills of the self-assessment matrix with their targets."""
     plan = await plan_of(tracker, actor)
@@ -133,7 +134,7 @@ async def skills(tracker: Tracker, actor: Actor, current: str,
                  for s in plan.skills), current, limit)
 
 
-async def scores(tracker: Tracker, actor: Actor, current: str,
+async def scores(tracker: Context, actor: Actor, current: str,
                  limit: int = LIMIT) -> list[Suggestion]:
     """Suggest scored things of the plan (readiness, quizzes) with their maximum."""
     plan = await plan_of(tracker, actor)
@@ -141,7 +142,7 @@ async def scores(tracker: Tracker, actor: Actor, current: str,
                  for s in plan.scores), current, limit)
 
 
-async def counters(tracker: Tracker, actor: Actor, current: str,
+async def counters(tracker: Context, actor: Actor, current: str,
                    limit: int = LIMIT) -> list[Suggestion]:
     """Suggest counters of the plan."""
     plan = await plan_of(tracker, actor)
@@ -149,7 +150,7 @@ async def counters(tracker: Tracker, actor: Actor, current: str,
                 current, limit)
 
 
-async def fields(tracker: Tracker, actor: Actor, current: str, *, confidence: bool = False,
+async def fields(tracker: Context, actor: Actor, current: str, *, confidence: bool = False,
                  limit: int = LIMIT) -> list[Suggestion]:
     """Suggest free fields of the plan (or only the confidence scales, by their short name)."""
     plan = await plan_of(tracker, actor)
@@ -161,7 +162,7 @@ async def fields(tracker: Tracker, actor: Actor, current: str, *, confidence: bo
                 current, limit)
 
 
-async def recent_topics(tracker: Tracker, actor: Actor, current: str,
+async def recent_topics(tracker: Context, actor: Actor, current: str,
                         limit: int = LIMIT) -> list[Suggestion]:
     """Suggest the learner's own recent log topics, most recent first."""
     row = await tracker.find_learner(actor)
@@ -176,7 +177,7 @@ async def recent_topics(tracker: Tracker, actor: Actor, current: str,
     return rank((_Candidate(t[:CHOICE_MAX], t, (t,)) for t in unique), current, limit)
 
 
-async def deadlines(tracker: Tracker, actor: Actor, current: str,
+async def deadlines(tracker: Context, actor: Actor, current: str,
                     limit: int = LIMIT) -> list[Suggestion]:
     """Suggest the learner's deadlines, soonest first."""
     row = await tracker.find_learner(actor)
@@ -189,7 +190,7 @@ async def deadlines(tracker: Tracker, actor: Actor, current: str,
                             (str(d.id), d.title)) for d in rows), current, limit)
 
 
-async def notes(tracker: Tracker, actor: Actor, current: str,
+async def notes(tracker: Context, actor: Actor, current: str,
                 limit: int = LIMIT) -> list[Suggestion]:
     """Suggest the learner's notes, newest first."""
     row = await tracker.find_learner(actor)
@@ -214,7 +215,7 @@ def timezones(current: str, limit: int = LIMIT) -> list[Suggestion]:
     return rank(candidates, query, limit)
 
 
-def plans(tracker: Tracker, current: str, limit: int = LIMIT) -> list[Suggestion]:
+def plans(tracker: Context, current: str, limit: int = LIMIT) -> list[Suggestion]:
     """Suggest the loaded plans by id and title."""
     return rank((_Candidate(p.id, _clip(f"{p.id} — {p.title}"), (p.id, p.title))
                  for p in tracker.plans.all()), current, limit)
@@ -234,7 +235,7 @@ def share_parts(current: str, limit: int = LIMIT) -> list[Suggestion]:
     return out[:limit]
 
 
-async def setting_values(tracker: Tracker, name: str, current: str,
+async def setting_values(tracker: Context, name: str, current: str,
                          limit: int = LIMIT) -> list[Suggestion]:
     """Suggest values for a /settings name (zones, weekdays, on/off, plan ids)."""
     key = name.strip().lower().replace("-", "_")
@@ -250,7 +251,7 @@ async def setting_values(tracker: Tracker, name: str, current: str,
     return rank((_Candidate(v, v, (v,)) for v in values), current, limit)
 
 
-async def posts_publicly(tracker: Tracker, actor: Actor) -> bool:
+async def posts_publicly(tracker: Context, actor: Actor) -> bool:
     """Tell whether the learner lets /log and /done post publicly (on until /start says more)."""
     row = await tracker.find_learner(actor)
     return True if row is None else bool(row.public_posts)

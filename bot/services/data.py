@@ -1,8 +1,7 @@
-"""The data commands of every front: /export, /import and /forget-me.
+"""The data rights of every learner: /export, /import and /forget-me.
 
-``register_commands(commands)`` adds the text commands to ``Commands.extra`` and their help to
-``bot.commands.USAGE`` and returns the ``DataCommands`` object whose methods the Discord cog
-calls with attachment bytes:
+``core.services.data`` is the ``DataService`` object whose methods the fronts call (the
+Discord cog with attachment bytes, the line grammar with paths on the console):
 
 - ``await dc.export(actor, "markdown" | "json" | "csv") -> Reply`` (``reply.attachment``);
 - ``await dc.preview_import(actor, data, filename) -> (Reply, token | None)``, then
@@ -26,18 +25,18 @@ from pathlib import Path
 from typing import Any
 
 from bot.actors import Actor
-from bot.commands import USAGE, Commands, Reply, reply_of
 from bot.data_rights import forget_me as forget_rows
 from bot.data_rights import holdings
 from bot.errors import InputError, StateError
 from bot.export_data import collect, filenames, to_csv_zip, to_json
 from bot.export_markdown import export_filename, render_markdown
 from bot.importer import MAX_BYTES, ImportPlan, apply_import, prepare_import
+from bot.outcomes import Imported
 from bot.parsing import quote_input
 from bot.plan import Plan
-from bot.replies import Attachment
+from bot.replies import Attachment, Reply
+from bot.services.context import Context
 from bot.snapshot import LearnerData, load_one
-from bot.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +64,10 @@ def _who(actor: Actor) -> tuple[str, str]:
     return actor.platform, actor.external_id
 
 
-class DataCommands:
+class DataService:
     """Export, import and forget-me for one tracker; pending confirmations live in memory."""
 
-    def __init__(self, tracker: Tracker, pending_minutes: int = PENDING_MINUTES) -> None:
+    def __init__(self, tracker: Context, pending_minutes: int = PENDING_MINUTES) -> None:
         self.tracker = tracker
         self.ttl = timedelta(minutes=pending_minutes)
         self._imports: dict[tuple[str, str], _Pending] = {}
@@ -79,7 +78,7 @@ class DataCommands:
     async def snapshot(self, actor: Actor) -> tuple[LearnerData, Plan, date]:
         """Load the learner's tracker without consuming their notices."""
         async with self.tracker.store.read() as session:
-            row = await self.tracker.learner_row(session, actor)
+            row = await self.tracker.learner(session, actor)
             data = await load_one(session, row.id)
             return data, self.tracker.plan_for(row), self.tracker.today_for(row)
 
@@ -144,11 +143,11 @@ class DataCommands:
         del store[_who(actor)]
         return pending.payload
 
-    async def confirm_import(self, actor: Actor, token: str | None = None) -> Reply:
+    async def confirm_import(self, actor: Actor, token: str | None = None) -> Imported:
         """Apply the pending import in one transaction (one /undo reverts it)."""
         plan: ImportPlan = self._take(self._imports, actor, token, "import",
                                       "Upload the file again with /import.")
-        return reply_of(await apply_import(self.tracker, actor, plan), title="Import")
+        return await apply_import(self.tracker, actor, plan)
 
     async def cancel_import(self, actor: Actor) -> Reply:
         """Drop the pending import."""
@@ -251,22 +250,3 @@ def _read_file(target: str) -> tuple[str, bytes]:
 class _Zone:
     timezone: str
     day_start_hour: int
-
-
-def register_commands(commands: Commands) -> DataCommands:
-    """Add /export, /import and /forget-me to a Commands object (once) and return them."""
-    existing = getattr(commands.extra.get("export"), "__self__", None)
-    if isinstance(existing, DataCommands):
-        return existing
-    dc = DataCommands(commands.tracker)
-    commands.extra["export"] = dc.line_export
-    commands.extra["import"] = dc.line_import
-    commands.extra["forget-me"] = dc.line_forget
-    commands.extra["forgetme"] = dc.line_forget
-    USAGE.update(USAGE_LINES)
-    return dc
-
-
-def data_commands(commands: Commands) -> DataCommands:
-    """Return the DataCommands registered on COMMANDS, registering them if needed."""
-    return register_commands(commands)

@@ -1,0 +1,47 @@
+"""The typed core every front calls: one service per feature over one unit of work.
+
+See docs/typed-core.md for the contract. ``Services`` wires them together for one context
+(store, plans, clock); fronts reach a feature as ``core.services.timelog.log_time(...)``.
+"""
+
+from __future__ import annotations
+
+from bot.services.checklist import ChecklistService
+from bot.services.context import Context
+from bot.services.data import DataService
+from bot.services.deadlines import DeadlineService
+from bot.services.history import HistoryService
+from bot.services.notes import NoteService
+from bot.services.onboarding import Onboarding, OnboardingService
+from bot.services.partners import PartnerService
+from bot.services.pauses import PauseService
+from bot.services.reminders import ReminderService
+from bot.services.scores import ScoreService
+from bot.services.spaces import SpaceService
+from bot.services.timelog import TimeLogService
+from bot.services.units import Units
+from bot.services.views import ViewService
+
+
+class Services:
+    """Every feature service of one context."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.units = Units(ctx)
+        self.onboarding = OnboardingService(ctx, self.units)
+        self.timelog = TimeLogService(ctx, self.units)
+        self.checklist = ChecklistService(ctx, self.units)
+        self.history = HistoryService(ctx, self.units)
+        self.scores = ScoreService(ctx, self.units)
+        self.notes = NoteService(ctx, self.units)
+        self.deadlines = DeadlineService(ctx, self.units)
+        self.pauses = PauseService(ctx, self.units)
+        self.partners = PartnerService(ctx, self.units)
+        self.spaces = SpaceService(ctx, self.units)
+        self.views = ViewService(ctx, self.units)
+        self.reminders = ReminderService(ctx, self.units)
+        self.data = DataService(ctx)
+
+
+__all__ = ["Context", "Onboarding", "Services"]

@@ -1,0 +1,83 @@
+"""The time log: /log (reads only the day's total, not the learner's history)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func, select
+
+from bot import models as m
+from bot.actors import Actor
+from bot.errors import InputError
+from bot.limits import MAX_DAY_MINUTES
+from bot.outcomes import TimeLogged
+from bot.progress import fmt_hours
+from bot.services.base import Service
+from bot.services.units import Unit
+from bot.values import TODAY, StudyDay
+
+
+async def day_minutes(u: Unit, day: date) -> int:
+    """Return the minutes already logged on DAY (one aggregate query)."""
+    return int(await u.session.scalar(select(func.coalesce(func.sum(m.TimeLog.minutes), 0))
+                                      .where(m.TimeLog.learner_id == u.row.id,
+                                             m.TimeLog.study_date == day)) or 0)
+
+
+def check_log_day(u: Unit, day: date) -> None:
+    """Refuse a day after the learner's today or before their start date."""
+    if day > u.today:
+        raise InputError(f"{day.isoformat()} is in the future (your today is "
+                         f"{u.today.isoformat()}); log time for today or earlier.")
+    if day < u.row.start_date:
+        raise InputError(f"{day.isoformat()} is before your start date "
+                         f"{u.row.start_date.isoformat()}; change it with "
+                         "`/settings start_date` first.")
+
+
+async def add_log(u: Unit, day: date, minutes: int, topic: str | None) -> int:
+    """Log MINUTES on DAY within the day's 24 h; return the day's new total."""
+    already = await day_minutes(u, day)
+    if already + minutes > MAX_DAY_MINUTES:
+        left = MAX_DAY_MINUTES - already
+        raise InputError(
+            f"{day.isoformat()} already has {fmt_hours(already)} logged; a day cannot pass "
+            f"24h, so at most {fmt_hours(left)} more fits.")
+    await u.changes.add(m.TimeLog(learner_id=u.row.id, study_date=day, minutes=minutes,
+                                  topic=topic, created_at=u.now))
+    return already + minutes
+
+
+async def replace_day(u: Unit, day: date, parts: Sequence[tuple[int, str | None]]) -> None:
+    """Replace DAY's log entries with PARTS (minutes, topic), as an import states them."""
+    if sum(minutes for minutes, _ in parts) > MAX_DAY_MINUTES:
+        raise InputError(f"{day.isoformat()}: a day cannot pass 24h.")
+    old = (await u.session.scalars(select(m.TimeLog).where(
+        m.TimeLog.learner_id == u.row.id, m.TimeLog.study_date == day))).all()
+    for row in old:
+        await u.changes.delete(row)
+    for minutes, topic in parts:
+        await u.changes.add(m.TimeLog(learner_id=u.row.id, study_date=day, minutes=minutes,
+                                      topic=topic, created_at=u.now))
+
+
+class TimeLogService(Service):
+    """Log study time."""
+
+    async def log_time(self, actor: Actor, minutes: int, topic: str | None = None,
+                       day: StudyDay | date = TODAY) -> TimeLogged:
+        """Log study time on a study day (today by default)."""
+        if minutes <= 0 or minutes > MAX_DAY_MINUTES:
+            raise InputError("A log entry must be more than 0 and at most 24 hours.")
+
+        async def build(u: Unit) -> TimeLogged:
+            on = day.resolve(u.today) if isinstance(day, StudyDay) else day
+            check_log_day(u, on)
+            total = await add_log(u, on, minutes, topic)
+            u.description = f"log {minutes}m on {on}"
+            return TimeLogged(minutes=minutes, topic=topic, day=on, day_minutes=total,
+                              commitment_minutes=u.row.commitment_minutes,
+                              is_today=on == u.today)
+
+        return await self.units.run(actor, build)

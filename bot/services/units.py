@@ -1,0 +1,179 @@
+"""The unit of work every write goes through: learner lock, undo change set, milestone check.
+
+``Units.run(actor, build)`` opens one write transaction with the learner row locked, hands
+``build`` a ``Unit``, and on the way out records what the change reached and how to undo it.
+It reads only what its rules need: the milestone check looks at the milestones whose
+conditions read a table the change touched, and loads just those facts (no snapshot).
+
+Statements per write, besides the command's own: the learner row (1); the milestone check, only
+when the change touched a table a not-yet-reached milestone reads (reached ids, then one query
+per table read); the undo entry and its prune (2, when something changed); pending notices (1,
+``DELETE … RETURNING``). A transient database error (a lost connection, a PostgreSQL
+serialization failure or deadlock, SQLite busy) reruns the whole unit, up to three times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import models as m
+from bot.actors import Actor
+from bot.limits import UNDO_KEEP
+from bot.outbox import outbox_key
+from bot.outcomes import Outcome
+from bot.plan import Milestone, Plan
+from bot.replies import Celebration
+from bot.services.context import Context
+from bot.services.milestones import new_milestones, record_milestone
+from bot.timing import next_digest_at, next_reminder_at
+from bot.undo import ChangeSet
+
+log = logging.getLogger(__name__)
+
+OutcomeT = TypeVar("OutcomeT", bound=Outcome)
+RETRIES = 3
+TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "08000", "08003", "08006", "57P01"}
+
+
+@dataclass
+class Unit:
+    """One open change of one learner: the session, the locked row, its plan and study day."""
+
+    session: AsyncSession
+    row: m.Learner
+    plan: Plan
+    today: date
+    now: datetime
+    changes: ChangeSet
+    description: str = "change"
+    celebrations: list[Celebration] = field(default_factory=list)
+
+    @property
+    def learner_id(self) -> int:
+        return self.row.id
+
+    async def find(self, model: type, **where: Any) -> Any:
+        """Return this learner's row of MODEL matching WHERE, or None."""
+        stmt = select(model).where(model.learner_id == self.row.id)
+        for key, value in where.items():
+            stmt = stmt.where(getattr(model, key) == value)
+        return await self.session.scalar(stmt.limit(1))
+
+    async def upsert(self, model: type, where: dict[str, Any],
+                     values: dict[str, Any]) -> dict[str, Any] | None:
+        """Insert or update this learner's row of MODEL; return the old values, if any."""
+        existing = await self.find(model, **where)
+        if existing is None:
+            await self.changes.add(model(learner_id=self.row.id, **where, **values))
+            return None
+        old = {k: getattr(existing, k) for k in values}
+        self.changes.set(existing, **values)
+        return old
+
+    def reschedule(self) -> None:
+        """Recompute the next reminder and digest after a settings change."""
+        self.changes.set(self.row, next_reminder_at=next_reminder_at(self.row, self.now),
+                         next_digest_at=next_digest_at(self.row, self.now))
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Tell whether a database error is worth running the unit again."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    orig = getattr(exc, "orig", None)
+    state = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None),
+                                                      "sqlstate", None)
+    if state in TRANSIENT_SQLSTATES:
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
+
+
+class Units:
+    """Open units of work for one context."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    @asynccontextmanager
+    async def change(self, actor: Actor, description: str = "change") -> AsyncIterator[Unit]:
+        """Open one change of ACTOR's tracker; on exit record milestones and the undo entry."""
+        async with self.ctx.store.write() as session:
+            row = await self.ctx.learner(session, actor, lock=True)
+            unit = Unit(session, row, self.ctx.plan_for(row), self.ctx.today_for(row),
+                        self.ctx.now(), ChangeSet(session), description)
+            yield unit
+            await self._finish(unit)
+
+    async def run(self, actor: Actor, build: Callable[[Unit], Awaitable[OutcomeT]]) -> OutcomeT:
+        """Run BUILD in one change, retrying transient errors; fill in what every outcome has."""
+        for attempt in range(1, RETRIES + 1):
+            try:
+                async with self.change(actor) as unit:
+                    outcome = await build(unit)
+                    outcome.celebrations = unit.celebrations
+                    outcome.public = bool(unit.row.public_posts)
+                    outcome.notices = await take_notices(unit.session, unit.row.id)
+                return outcome
+            except (OperationalError, DBAPIError) as exc:
+                if attempt == RETRIES or not is_transient(exc):
+                    raise
+                log.warning("transient database error, attempt %d: %s", attempt,
+                            type(exc).__name__)
+                await asyncio.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def add_notice(self, learner_id: int, text: str) -> None:
+        """Leave a notice for the learner's next command (a failed delivery, say)."""
+        async with self.ctx.store.write() as session:
+            session.add(m.Notice(learner_id=learner_id, text=text[:500], created_at=self.ctx.now()))
+
+    async def _finish(self, unit: Unit) -> None:
+        if unit.changes.empty:
+            return
+        for ms in await new_milestones(unit.session, unit.row.id, unit.plan,
+                                       {op["table"] for op in unit.changes.ops}):
+            await record_milestone(unit, ms.id, unit.today, announced=False)
+            unit.celebrations.append(Celebration(ms.id, ms.title, ms.kind, unit.today))
+            await _mark_announced(unit, ms)
+        unit.session.add(m.UndoEntry(learner_id=unit.row.id, description=unit.description[:300],
+                                     ops=unit.changes.ops, created_at=unit.now))
+        await unit.session.flush()
+        await _prune_undo(unit.session, unit.row.id)
+
+
+async def _mark_announced(unit: Unit, ms: Milestone) -> None:
+    # The reply announces it; this row makes the dispatcher's learner message a no-op (its
+    # unique key exists) while the partner's celebration still goes out.
+    row = unit.row
+    unit.session.add(m.Outbox(
+        key=outbox_key("celebration", row.platform, row.external_id, ms.id, row.id),
+        kind="celebration", learner_id=row.id, recipient_platform=row.platform,
+        recipient_id=row.external_id, due_at=unit.now, status="sent", late=False,
+        payload={"milestone_id": ms.id, "reached_on": unit.today.isoformat(),
+                 "in_reply": True},
+        attempts=0, claimed_at=unit.now, sent_at=unit.now))
+
+
+async def _prune_undo(session: AsyncSession, learner_id: int) -> None:
+    oldest_kept = (select(m.UndoEntry.id).where(m.UndoEntry.learner_id == learner_id)
+                   .order_by(m.UndoEntry.id.desc()).offset(UNDO_KEEP - 1).limit(1)
+                   .scalar_subquery())
+    await session.execute(delete(m.UndoEntry).where(
+        m.UndoEntry.learner_id == learner_id, m.UndoEntry.id < oldest_kept))
+
+
+async def take_notices(session: AsyncSession, learner_id: int) -> list[str]:
+    """Remove and return the learner's pending notices, oldest first (one statement)."""
+    rows = (await session.execute(delete(m.Notice).where(m.Notice.learner_id == learner_id)
+                                  .returning(m.Notice.id, m.Notice.text))).all()
+    return [text for _id, text in sorted(rows)]
