@@ -13,20 +13,21 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.commands import Reply
-from bot.data_commands import DataCommands, data_commands
 from bot.discord.client import PacerBot
 from bot.discord.errors import report_error
 from bot.discord.replies import actor_of, core_of, paced, respond, show
 from bot.importer import MAX_BYTES
+from bot.presenting import present
+from bot.replies import Reply
+from bot.services.data import DataService
 
 FORMAT_CHOICES = [app_commands.Choice(name="Markdown tracker (.md)", value="markdown"),
                   app_commands.Choice(name="Everything, as JSON", value="json"),
                   app_commands.Choice(name="Everything, as CSV files (.zip)", value="csv")]
 
 
-def _data(interaction: discord.Interaction) -> DataCommands:
-    return data_commands(core_of(interaction).commands)
+def _data(interaction: discord.Interaction) -> DataService:
+    return core_of(interaction).services.data
 
 
 def confirm_view(kind: str, token: str, confirm_label: str) -> discord.ui.View:
@@ -65,7 +66,7 @@ class ConfirmButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         dc, actor = _data(interaction), actor_of(interaction)
         if self.kind == "import":
             if self.op == "confirm":
-                return await dc.confirm_import(actor, self.token)
+                return present(await dc.confirm_import(actor, self.token))
             return await dc.cancel_import(actor)
         if self.op == "confirm":
             return await dc.forget_me_confirm(actor, self.token)
@@ -110,6 +111,5 @@ class Data(commands.Cog):
 
 async def setup(bot: PacerBot) -> None:
     """Add the data commands and their confirm buttons."""
-    data_commands(bot.core.commands)  # the same pending state as the text commands
     bot.add_dynamic_items(ConfirmButton)
     await bot.add_cog(Data(bot))

@@ -22,8 +22,8 @@ from bot.actors import Actor
 from bot.discord.errors import UnknownButton, report_error
 from bot.discord.replies import actor_of, core_of, respond
 from bot.messages import OutMessage
-from bot.replies import Reply
-from bot.scheduling import snooze
+from bot.outcomes import Snoozed, TimeLogged
+from bot.values import SnoozeSpec
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -41,8 +41,8 @@ class LogTime:
 
     minutes: int
 
-    def run(self, core: Core, actor: Actor) -> Awaitable[Reply]:
-        return core.commands.log(actor, f"{self.minutes}m")
+    def run(self, core: Core, actor: Actor) -> Awaitable[TimeLogged]:
+        return core.services.timelog.log_time(actor, self.minutes)
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,10 @@ class Snooze:
 
     minutes: int | None
 
-    def run(self, core: Core, actor: Actor) -> Awaitable[Reply]:
-        until = "evening" if self.minutes is None else f"{self.minutes}m"
-        return snooze(core.tracker, actor, until)
+    def run(self, core: Core, actor: Actor) -> Awaitable[Snoozed]:
+        spec = (SnoozeSpec("evening") if self.minutes is None
+                else SnoozeSpec("minutes", self.minutes))
+        return core.services.pauses.snooze(actor, spec)
 
 
 ButtonAction = LogTime | Snooze

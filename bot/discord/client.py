@@ -79,7 +79,7 @@ class PacerBot(commands.Bot):
             concurrency=1 if core.store.dialect == "sqlite" else CONCURRENCY)
         self.start_scheduler = start_scheduler
         self.scheduler: Dispatcher | None = None
-        self.sender = DiscordSender(self, core.store, core.tracker.clock)
+        self.sender = DiscordSender(self, core.store, core.clock)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
 
     async def setup_hook(self) -> None:
@@ -109,7 +109,7 @@ async def start_scheduler(bot: PacerBot) -> Dispatcher:
     """Start the reminder and digest dispatcher, delivering through the Discord sender."""
     core = bot.core
     dispatcher = Dispatcher(core.store, core.plans, {PLATFORM: bot.sender},
-                            settings=core.settings.scheduler, clock=core.tracker.clock)
+                            settings=core.settings.scheduler, clock=core.clock)
     await dispatcher.start()
     return dispatcher
 
