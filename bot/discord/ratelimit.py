@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 GLOBAL_PER_SECOND = 45  # Discord's global limit is 50/s per bot token
 UNCOUNTED = ("/interactions/", "/webhooks/")
+EPSILON = 1e-6  # seconds: a shorter wait is no wait (float rounding of the clock)
 
 
 class GlobalLimiter:
@@ -61,17 +62,18 @@ class GlobalLimiter:
         async with self._lock:
             while True:
                 now = self.monotonic()
-                if now < self._paused_until:
+                if now < self._paused_until - EPSILON:
                     await self.sleep(self._paused_until - now)
                     continue
                 while self._sent and now - self._sent[0] >= self.window:
                     self._sent.popleft()
+                wait = 0.0
                 if len(self._sent) >= self.per_second:
-                    await self.sleep(self.window - (now - self._sent[0]))
-                    continue
-                spacing = self.window / self.per_second
-                if self._sent and now - self._sent[-1] < spacing:
-                    await self.sleep(spacing - (now - self._sent[-1]))
+                    wait = self.window - (now - self._sent[0])
+                if self._sent:
+                    wait = max(wait, self.window / self.per_second - (now - self._sent[-1]))
+                if wait > EPSILON:
+                    await self.sleep(wait)
                     continue
                 self._sent.append(now)
                 self.requests += 1
