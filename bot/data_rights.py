@@ -18,12 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, delete, func, or_, select
+from sqlalchemy import Table, and_, delete, func, or_, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import models as m
 from bot.actors import Actor
+from bot.learners import learner_id_query
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -33,40 +34,58 @@ class BackupError(Exception):
     """The backup could not be made; the message says why."""
 
 
-def _about(actor: Actor, learner_id: int | None) -> list[tuple[str, Table, Sequence[Any]]]:
-    """Return (label, table, conditions) selecting the rows about ACTOR, children first."""
+def _about(identities: Sequence[tuple[str, str]],
+           learner_id: int | None) -> list[tuple[str, Table, Sequence[Any]]]:
+    """Return (label, table, conditions) selecting the rows about a person, children first.
+
+    IDENTITIES are every (platform, id) of the person: forget-me on one front forgets them on
+    every front they linked.
+    """
     out: list[tuple[str, Table, Sequence[Any]]] = []
     if learner_id is not None:
         for model in m.LEARNER_TABLES:
             table: Table = model.__table__  # type: ignore[assignment]
             out.append((table.name, table, [table.c.learner_id == learner_id]))
     ships: Table = m.Partnership.__table__  # type: ignore[assignment]
-    out.append(("partnerships_as_partner", ships,
-                [ships.c.partner_platform == actor.platform,
-                 ships.c.partner_external_id == actor.external_id]))
     outbox: Table = m.Outbox.__table__  # type: ignore[assignment]
-    to_them = (outbox.c.recipient_platform == actor.platform) & (
-        outbox.c.recipient_id == actor.external_id)
+    dms: Table = m.DmChannel.__table__  # type: ignore[assignment]
+    as_partner = or_(*(and_(ships.c.partner_platform == p, ships.c.partner_external_id == e)
+                       for p, e in identities))
+    to_them = or_(*(and_(outbox.c.recipient_platform == p, outbox.c.recipient_id == e)
+                    for p, e in identities))
+    out.append(("partnerships_as_partner", ships, [as_partner]))
     out.append(("outbox", outbox, [or_(to_them, outbox.c.learner_id == learner_id)
                                    if learner_id is not None else to_them]))
-    dms: Table = m.DmChannel.__table__  # type: ignore[assignment]
-    out.append(("dm_channels", dms, [dms.c.platform == actor.platform,
-                                     dms.c.user_id == actor.external_id]))
+    out.append(("dm_channels", dms, [or_(*(and_(dms.c.platform == p, dms.c.user_id == e)
+                                           for p, e in identities))]))
     learners: Table = m.Learner.__table__  # type: ignore[assignment]
-    out.append(("learners", learners, [learners.c.platform == actor.platform,
-                                       learners.c.external_id == actor.external_id]))
+    if learner_id is not None:
+        out.append(("learners", learners, [learners.c.id == learner_id]))
     return out
 
 
+async def _identities(session: AsyncSession, actor: Actor,
+                      learner_id: int | None) -> list[tuple[str, str]]:
+    found = {(actor.platform, actor.external_id)}
+    if learner_id is not None:
+        own = (await session.execute(select(m.Learner.platform, m.Learner.external_id).where(
+            m.Learner.id == learner_id))).one()
+        found.add((own[0], own[1]))
+        found |= {(r[0], r[1]) for r in (await session.execute(
+            select(m.LinkedIdentity.platform, m.LinkedIdentity.external_id).where(
+                m.LinkedIdentity.learner_id == learner_id))).all()}
+    return sorted(found)
+
+
 async def _learner_id(session: AsyncSession, actor: Actor) -> int | None:
-    return await session.scalar(select(m.Learner.id).where(
-        m.Learner.platform == actor.platform, m.Learner.external_id == actor.external_id))
+    return await session.scalar(learner_id_query(actor))
 
 
 async def _counts(session: AsyncSession, actor: Actor) -> dict[str, int]:
     learner_id = await _learner_id(session, actor)
     counts: dict[str, int] = {}
-    for label, table, where in _about(actor, learner_id):
+    for label, table, where in _about(await _identities(session, actor, learner_id),
+                                      learner_id):
         n = await session.scalar(select(func.count()).select_from(table).where(*where)) or 0
         if n:
             counts[label] = n
@@ -84,7 +103,8 @@ async def forget_me(store: Store, actor: Actor) -> dict[str, int]:
     async with store.write() as session:
         counts = await _counts(session, actor)
         learner_id = await _learner_id(session, actor)
-        for _label, table, where in _about(actor, learner_id):
+        identities = await _identities(session, actor, learner_id)
+        for _label, table, where in _about(identities, learner_id):
             await session.execute(delete(table).where(*where))
     log.info("forgot %s:%s (%d rows)", actor.platform, actor.external_id, sum(counts.values()))
     return counts

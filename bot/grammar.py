@@ -22,6 +22,7 @@ from bot.limits import TOPIC_MAX
 from bot.presenting import present
 from bot.replies import Reply
 from bot.services import Services
+from bot.services.notes import describe_note_numbers
 from bot.services.onboarding import DEFAULT_DAY_START, DEFAULT_REMINDER, Onboarding
 from bot.services.views import VIEW_KINDS
 from bot.settings_input import SETTINGS, START_OPTIONS, parse_settings, setting_key
@@ -357,8 +358,12 @@ async def _question(g: Grammar, a: Actor, args: list[str]) -> Any:
 async def _notes(g: Grammar, a: Actor, args: list[str]) -> Any:
     if args and args[0].lower() in {"remove", "delete"}:
         _need(args, 2, "notes")
-        n = parsing.parse_int_in_range(args[1].lstrip("#"), 1, 2**31 - 1, "a note number")
-        return await g.services.notes.remove_note(a, n)
+        ref = args[1].lstrip("#")
+        if not ref.isdigit() or len(ref) > 9:
+            numbers = await g.services.notes.note_numbers(a)
+            raise InputError(f"{parsing.quote_input(args[1])} is not a note number; "
+                             f"{describe_note_numbers(numbers)}")
+        return await g.services.notes.remove_note(a, int(ref))
     if args:
         raise InputError(f"Usage: `{_usage('notes')}`")
     return await g.services.views.notes(a)
@@ -478,6 +483,17 @@ async def _plan(g: Grammar, a: Actor, args: list[str]) -> Any:
     if args[0].lower() != "use" or len(args) != 2:
         raise InputError(f"Usage: `{_usage('plan')}`")
     return await g.services.spaces.use_plan(a, _nonempty(args[1], "a plan"))
+
+
+@command("link", "/link | /link CODE | /link here",
+         "Link your tracker to your account on another front, or get reminders here.",
+         "/link")
+async def _link(g: Grammar, a: Actor, args: list[str]) -> Any:
+    if not args:
+        return await g.services.accounts.link_code(a)
+    if len(args) == 1 and args[0].lower() == "here":
+        return await g.services.accounts.deliver_here(a)
+    return await g.services.accounts.link(a, " ".join(args))
 
 
 # --- data rights ---

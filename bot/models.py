@@ -329,6 +329,32 @@ class Outbox(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class LinkedIdentity(Base):
+    """Another front's identity of the same learner (Slack beside Discord, say)."""
+
+    __tablename__ = "linked_identities"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),
+                      Index("ix_linked_identities_learner", "learner_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(_fk("learners.id"))
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(100))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LinkCode(Base):
+    """A short-lived one-time code that links another front's identity to a learner."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    learner_id: Mapped[int] = mapped_column(_fk("learners.id"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 LEARNER_TABLES = (
     TimeLog,
     ItemDone,
@@ -344,6 +370,8 @@ LEARNER_TABLES = (
     Partnership,
     UndoEntry,
     Notice,
+    LinkedIdentity,
+    LinkCode,
 )
 
 

@@ -190,3 +190,23 @@ class FallbackChannelSet(Outcome):
 class Imported(Outcome):
     changes: int
     filename: str
+
+
+@dataclass(kw_only=True)
+class LinkCodeIssued(Outcome):
+    code: str
+    minutes: int
+    platform: str
+
+
+@dataclass(kw_only=True)
+class IdentityLinked(Outcome):
+    learner_name: str
+    platform: str
+    delivery_platform: str
+
+
+@dataclass(kw_only=True)
+class DeliveryMoved(Outcome):
+    platform: str
+    changed: bool

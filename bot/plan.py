@@ -303,6 +303,10 @@ class Plan:
         """Tell whether `section_id` names a section."""
         return section_id in self.sections_by_id
 
+    def has_field(self, field_id: str) -> bool:
+        """Tell whether `field_id` names a field."""
+        return any(f.id == field_id for f in self.fields)
+
     def has_item(self, item_id: str) -> bool:
         """Tell whether `item_id` names an item."""
         return item_id in self.items_by_id
@@ -418,7 +422,8 @@ class Plan:
 
     def find_field(self, text: str) -> Field:
         """Find a field by id, alias or title start."""
-        return _find("field", text, self.fields, hint="Give a field id or name.")
+        return _find("field", text, self.fields, hint="Give a field id or name.",
+                     list_limit=len(self.fields))
 
     def find_confidence(self, text: str) -> Field:
         """Find a confidence scale by id or its id without ``-confidence`` (``pa``, ``coding``)."""
@@ -476,6 +481,7 @@ def _find(
     special: Callable[[str], _T | None] | None = None,
     extra_keys: Callable[[_T], Iterable[str]] | None = None,
     list_known: bool = True,
+    list_limit: int = 12,
 ) -> _T:
     """Resolve what a user typed to one entry: id, alias, special form, title, prefix, substring."""
     raw = text.strip()
@@ -517,7 +523,7 @@ def _find(
     by_id = {e.id: e for e in entries}
     suggested = _unique(by_id[pool[c]] for c in close)
     did_you_mean = f" Did you mean {_describe(suggested)}?" if suggested else ""
-    if not did_you_mean and list_known and 0 < len(entries) <= 12:
+    if not did_you_mean and list_known and 0 < len(entries) <= list_limit:
         did_you_mean = f" Known {kind}s: {', '.join(e.id for e in entries)}."
     raise InputError(f"No {kind} matches {shown}.{did_you_mean} {hint}")
 

@@ -250,6 +250,28 @@ def _imported(r: o.Imported) -> Reply:
                  "the whole import.", "Import", data={"import_changes": r.changes})
 
 
+@renders(o.LinkCodeIssued)
+def _link_code(r: o.LinkCodeIssued) -> Reply:
+    return _text(f"🔗 Your link code: `{r.code}`. Type `/link {r.code}` on the other front "
+                 f"(Discord or Slack) within {plural(r.minutes, 'minute')}; it works once. "
+                 "Keep it to yourself: whoever types it joins your tracker.", "Link")
+
+
+@renders(o.IdentityLinked)
+def _linked(r: o.IdentityLinked) -> Reply:
+    return _text(f"🔗 Linked: this {r.platform.capitalize()} account now shares "
+                 f"{r.learner_name}'s tracker. Reminders still go to "
+                 f"{r.delivery_platform.capitalize()}; `/link here` sends them here.", "Link")
+
+
+@renders(o.DeliveryMoved)
+def _delivery(r: o.DeliveryMoved) -> Reply:
+    if not r.changed:
+        return _text(f"Reminders and digests already come here ({r.platform.capitalize()}).",
+                     "Link")
+    return _text(f"Reminders and digests now come here ({r.platform.capitalize()}).", "Link")
+
+
 # --- views ------------------------------------------------------------------------------------
 
 

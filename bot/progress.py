@@ -171,9 +171,18 @@ def section_complete(data: LearnerData | MilestoneFacts, plan: Plan, section_id:
     return bool(items) and all(i.id in data.done for i in items)
 
 
+def project_sections(plan: Plan) -> tuple[Any, ...]:
+    """Return the plan's project sections (ids starting with ``project``)."""
+    return tuple(s for s in plan.sections if s.id.startswith("project"))
+
+
 def projects_completed(data: LearnerData, plan: Plan) -> int:
-    return sum(1 for s in plan.sections if s.id.startswith("project") and section_complete(
-        data, plan, s.id))
+    return sum(1 for s in project_sections(plan) if section_complete(data, plan, s.id))
+
+
+def days_completed(data: LearnerData, plan: Plan) -> int:
+    """Count the plan's daily lessons that are done."""
+    return sum(1 for i in plan.daily_items if i.id in data.done)
 
 
 def skills_mastered(data: LearnerData, plan: Plan) -> int:

@@ -8,6 +8,7 @@ from bot import progress as p
 from bot.plan import Plan
 from bot.snapshot import LearnerData, LearnerProfile
 from bot.timing import week_dates
+from bot.wording import plural
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -37,9 +38,10 @@ def render_progress(data: LearnerData, plan: Plan, today: date) -> str:
     lines.append(f"**Current Phase**: {phase.short}")
     lines.append(f"**Hours Invested**: {_num(total / 60)} / {plan.hours_min}-{plan.hours_max} "
                  f"hours")
-    days_done = sum(1 for i in plan.daily_items if i.id in data.done)
-    lines.append(f"**Days Completed**: {days_done} / {len(plan.daily_items)}")
-    streak_text = f"{st.days} day{'s' if st.days != 1 else ''}"
+    if plan.daily_items:  # a plan without daily lessons has no days to complete
+        lines.append(f"**Days Completed**: {p.days_completed(data, plan)} / "
+                     f"{len(plan.daily_items)}")
+    streak_text = plural(st.days, "day")
     if st.frozen_today:
         streak_text += " (frozen while paused)"
     elif st.at_risk:
@@ -48,7 +50,7 @@ def render_progress(data: LearnerData, plan: Plan, today: date) -> str:
     nxt = p.next_deadline(data, today)
     if nxt is not None:
         lines.append(f"**Next Deadline**: {nxt.title} on {nxt.due_date.isoformat()} "
-                     f"({(nxt.due_date - today).days} days)")
+                     f"({plural((nxt.due_date - today).days, 'day')})")
     pace = p.pace(data, plan, today)
     lines.append(pace.describe(plan.hours_min))
     return "\n".join(lines)
@@ -77,6 +79,8 @@ def render_week(data: LearnerData, plan: Plan, week: int) -> str:
 
 def render_skills(data: LearnerData, plan: Plan) -> str:
     """Build the /skills view: the self-assessment matrix across weeks against targets."""
+    if not plan.skills:
+        return "Your plan has no self-assessment matrix."
     weeks = range(1, plan.weeks + 1)
     width = max(len(s.title) for s in plan.skills)
     head = f"{'Component':<{width}} | " + " | ".join(f"W{w}" for w in weeks) + " | Target"
@@ -86,33 +90,45 @@ def render_skills(data: LearnerData, plan: Plan) -> str:
         lines.append(f"{s.title:<{width}} | " + " | ".join(cells) + f" | {s.target}")
     lines.append("```")
     avg = p.skills_average(data, plan)
+    target = plan.skill_target_average
+    if target is None:
+        lines.append(f"**Overall Average**: {_num(avg, 2)} / {plan.skill_scale[1]}")
+        return "\n".join(lines)
     verdict = ""
     if avg is not None:
-        verdict = (" ✅ interview-ready" if avg >= plan.skill_target_average
-                   else f" ({_num(plan.skill_target_average - avg, 2)} to go)")
+        verdict = (" ✅ interview-ready" if avg >= target
+                   else f" ({_num(target - avg, 2)} to go)")
     lines.append(f"**Overall Average**: {_num(avg, 2)} / {plan.skill_scale[1]} — target "
-                 f"{_num(plan.skill_target_average)}+{verdict}")
+                 f"{_num(target)}+{verdict}")
     return "\n".join(lines)
 
 
 def render_summary(data: LearnerData, plan: Plan, today: date) -> str:
-    """Build the /summary view: the spec's final summary."""
-    conf = p.confidence_average(data, plan)
-    ready = data.fields.get("final-ready", "—")
-    return "\n".join([
-        f"**Total Time Invested**: {_num(data.total_minutes / 60)} hours",
-        f"**Components Mastered**: {p.skills_mastered(data, plan)} / {len(plan.skills)}",
-        f"**Projects Completed**: {p.projects_completed(data, plan)} / "
-        f"{sum(1 for s in plan.sections if s.id.startswith('project'))}",
-        f"**Mock Interview Average**: {_num(p.mock_average(data))} / {plan.mock_max}",
-        f"**Average Quiz Score**: {_num(p.quiz_average(data, plan))} / 20",
-        f"**Confidence Level**: {_num(conf)} / 5",
-        f"**Milestones Achieved**: "
-        f"{sum(1 for ms in plan.milestones if ms.kind == 'milestone' and ms.id in data.milestones)}"
-        f" / {sum(1 for ms in plan.milestones if ms.kind == 'milestone')}",
-        f"**Ready for Interview**: {ready}",
-        f"**Next Steps**: {data.fields.get('next-steps', '—')}",
-    ])
+    """Build the /summary view: the plan's final summary, only with what the plan has."""
+    lines = [f"**Total Time Invested**: {_num(data.total_minutes / 60)} hours"]
+    if plan.skills:
+        lines.append(f"**Components Mastered**: {p.skills_mastered(data, plan)} / "
+                     f"{len(plan.skills)}")
+    projects = p.project_sections(plan)
+    if projects:
+        lines.append(f"**Projects Completed**: {p.projects_completed(data, plan)} / "
+                     f"{len(projects)}")
+    if plan.mock_interviews:
+        lines.append(f"**Mock Interview Average**: {_num(p.mock_average(data))} / "
+                     f"{plan.mock_max}")
+    if plan.quiz_scores:
+        lines.append(f"**Average Quiz Score**: {_num(p.quiz_average(data, plan))} / "
+                     f"{plan.quiz_scores[0].max}")
+    if plan.confidence_fields:
+        lines.append(f"**Confidence Level**: {_num(p.confidence_average(data, plan))} / 5")
+    milestones = plan.milestones_of_kind("milestone")
+    if milestones:
+        reached = sum(1 for ms in milestones if ms.id in data.milestones)
+        lines.append(f"**Milestones Achieved**: {reached} / {len(milestones)}")
+    for field_id, label in (("final-ready", "Ready for Interview"), ("next-steps", "Next Steps")):
+        if plan.has_field(field_id):
+            lines.append(f"**{label}**: {data.fields.get(field_id, '—')}")
+    return "\n".join(lines)
 
 
 def render_next(data: LearnerData, plan: Plan, today: date, limit: int = 7) -> str:

@@ -6,6 +6,7 @@ See docs/typed-core.md for the contract. ``Services`` wires them together for on
 
 from __future__ import annotations
 
+from bot.services.accounts import AccountService
 from bot.services.checklist import ChecklistService
 from bot.services.context import Context
 from bot.services.data import DataService
@@ -41,6 +42,7 @@ class Services:
         self.spaces = SpaceService(ctx, self.units)
         self.views = ViewService(ctx, self.units)
         self.reminders = ReminderService(ctx, self.units)
+        self.accounts = AccountService(ctx, self.units)
         self.data = DataService(ctx)
 
 

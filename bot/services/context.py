@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import models as m
 from bot.actors import Actor
 from bot.errors import StateError
+from bot.learners import learner_query
 from bot.plan import Plan, PlanRegistry
 from bot.store import Store
 from bot.timing import study_date
@@ -89,9 +90,3 @@ class Context:
             ).on_conflict_do_nothing(index_elements=["platform", "external_id"]))
             space = await session.scalar(select(m.Space).where(*where))
         return space
-
-
-def learner_query(actor: Actor) -> Any:
-    """Select the learner row of ACTOR."""
-    return select(m.Learner).where(m.Learner.platform == actor.platform,
-                                   m.Learner.external_id == actor.external_id)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import models as m
 from bot.actors import Actor
@@ -18,7 +21,7 @@ class HistoryService(Service):
 
     async def undo(self, actor: Actor) -> Undone:
         """Revert the learner's last change of any kind."""
-        async with self.ctx.store.write() as session:
+        async def body(session: AsyncSession) -> Any:
             row = await self.ctx.learner(session, actor, lock=True)
             entry = await session.scalar(select(m.UndoEntry).where(
                 m.UndoEntry.learner_id == row.id).order_by(m.UndoEntry.id.desc()).limit(1))
@@ -30,4 +33,5 @@ class HistoryService(Service):
             await revert(session, ops)
             await session.execute(delete(m.UndoEntry).where(m.UndoEntry.id == entry_id))
             notices = await take_notices(session, learner_id)
-        return Undone(description=description, notices=notices, public=bool(public))
+            return Undone(description=description, notices=notices, public=bool(public))
+        return await self.units.transact(body)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import models as m
 from bot.actors import Actor
@@ -32,6 +35,19 @@ async def update_note(u: Unit, note_id: int, solution: str | None,
                       learning: str | None) -> None:
     """Fill in a challenge's solution and learning."""
     u.changes.set(await u.find(m.Note, id=note_id), solution=solution, learning=learning)
+
+
+async def _note_ids(session: AsyncSession, learner_id: int) -> Sequence[int]:
+    return (await session.scalars(select(m.Note.id).where(
+        m.Note.learner_id == learner_id).order_by(m.Note.id))).all()
+
+
+def describe_note_numbers(ids: Sequence[int]) -> str:
+    """Say which note numbers exist (for a message about a wrong one)."""
+    if not ids:
+        return "you have no notes yet."
+    shown = ", ".join(f"#{i}" for i in ids[:20]) + (" …" if len(ids) > 20 else "")
+    return f"your notes are {shown} (/notes lists them)."
 
 
 def _text(text: str | None, what: str) -> str | None:
@@ -74,17 +90,19 @@ class NoteService(Service):
 
         return await self.units.run(actor, build)
 
+    async def note_numbers(self, actor: Actor) -> list[int]:
+        """Return the numbers of the learner's notes, oldest first."""
+        async with self.ctx.store.read() as session:
+            row = await self.ctx.learner(session, actor)
+            return list(await _note_ids(session, row.id))
+
     async def remove_note(self, actor: Actor, note_id: int) -> NoteRemoved:
         """Remove one of the learner's notes by number."""
         async def build(u: Unit) -> NoteRemoved:
             note = await u.find(m.Note, id=note_id)
             if note is None:
-                ids = (await u.session.scalars(select(m.Note.id).where(
-                    m.Note.learner_id == u.row.id).order_by(m.Note.id))).all()
-                listed = (", ".join(f"#{i}" for i in ids[:20]) + ("…" if len(ids) > 20 else "")
-                          if ids else "none yet")
-                raise NotFoundError(f"You have no note #{note_id}; your notes are: {listed}. "
-                                    "/notes lists them.")
+                listed = describe_note_numbers(await _note_ids(u.session, u.row.id))
+                raise NotFoundError(f"You have no note #{note_id}; {listed}")
             await u.changes.delete(note)
             u.description = f"remove note #{note_id}"
             return NoteRemoved(note_id=note_id)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot import models as m
 from bot.actors import Actor
 from bot.errors import InputError, StateError
@@ -70,7 +72,7 @@ class OnboardingService(Service):
     async def start(self, actor: Actor, spec: Onboarding) -> Started:
         """Onboard a learner: zone, dates, commitment, goal, reminder time, day start."""
         ctx = self.ctx
-        async with ctx.store.write() as session:
+        async def body(session: AsyncSession) -> Any:
             existing = await ctx.find(session, actor)
             if existing is not None:
                 raise StateError(_already_set_up(spec.given))
@@ -108,6 +110,7 @@ class OnboardingService(Service):
                            timezone=spec.timezone, commitment_minutes=spec.commitment_minutes,
                            weeks=weeks, reminder=reminder, today=today,
                            public=row.public_posts)
+        return await self.units.transact(body)
 
     async def profile(self, actor: Actor) -> LearnerProfile:
         """Return the learner's settings."""

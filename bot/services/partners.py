@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,7 +73,7 @@ class PartnerService(Service):
 
     async def accept(self, partner: Actor, learner_name: str | None = None) -> PartnerAccepted:
         """Accept a waiting invitation (naming the learner when several invited you)."""
-        async with self.ctx.store.write() as session:
+        async def body(session: AsyncSession) -> Any:
             rows = (await session.execute(_as_partner(partner, ("invited",)))).all()
             if learner_name:
                 rows = [r for r in rows if r[1].display_name.casefold() == learner_name.casefold()
@@ -87,10 +88,11 @@ class PartnerService(Service):
             ship.status = "accepted"
             ship.accepted_at = self.ctx.now()
             return PartnerAccepted(learner_id=learner.id, learner_name=learner.display_name)
+        return await self.units.transact(body)
 
     async def end(self, actor: Actor, learner_name: str | None = None) -> PartnershipEnded:
         """End a partnership from either side; delivery to the partner stops at once."""
-        async with self.ctx.store.write() as session:
+        async def body(session: AsyncSession) -> Any:
             me = await self.ctx.find(session, actor)
             ships: list[m.Partnership] = []
             if me is not None and not learner_name:
@@ -111,6 +113,7 @@ class PartnerService(Service):
             ships[0].status = "ended"
             ships[0].ended_at = self.ctx.now()
             return PartnershipEnded()
+        return await self.units.transact(body)
 
     async def share(self, actor: Actor, parts: Sequence[str]) -> ShareChanged:
         """Choose what the partner's digest shows."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,7 +72,7 @@ class PauseService(Service):
     async def snooze(self, actor: Actor, spec: SnoozeSpec) -> Snoozed:
         """Hold reminders due before the snooze ends and remind once then (off cancels)."""
         ctx = self.ctx
-        async with ctx.store.write() as session:
+        async def body(session: AsyncSession) -> Any:
             row = await ctx.learner(session, actor, lock=True)
             now = ctx.now()
             if spec.kind == "off":
@@ -97,3 +98,4 @@ class PauseService(Service):
             row.snoozed_until = until
             return Snoozed(until=until, timezone=row.timezone, public=row.public_posts,
                            notices=await take_notices(session, row.id))
+        return await self.units.transact(body)

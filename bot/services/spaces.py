@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.actors import Actor
 from bot.errors import InputError
 from bot.outcomes import FallbackChannelSet, SpacePlanChosen
@@ -22,10 +26,11 @@ class SpaceService(Service):
             raise InputError("A plan is chosen for a server or workspace: run this there, "
                              "not in a direct message.")
         plan = self.ctx.plans.get(plan_id.strip())
-        async with self.ctx.store.write() as session:
+        async def body(session: AsyncSession) -> Any:
             space = await self.ctx.space(session, actor, create=True)
             assert space is not None
             space.plan_id = plan.id
+        await self.units.transact(body)
         return SpacePlanChosen(plan_id=plan.id, plan_title=plan.title)
 
     async def set_fallback_channel(self, actor: Actor,
@@ -34,8 +39,9 @@ class SpaceService(Service):
         if actor.space_id is None:
             raise InputError("A fallback channel belongs to a server: run this in a server "
                              "channel, not in a direct message.")
-        async with self.ctx.store.write() as session:
+        async def body(session: AsyncSession) -> Any:
             space = await self.ctx.space(session, actor, create=True)
             assert space is not None
             space.fallback_channel_id = channel_id
+        await self.units.transact(body)
         return FallbackChannelSet(channel_id=channel_id)

@@ -41,6 +41,7 @@ from bot.undo import ChangeSet
 log = logging.getLogger(__name__)
 
 OutcomeT = TypeVar("OutcomeT", bound=Outcome)
+T = TypeVar("T")
 RETRIES = 3
 TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "08000", "08003", "08006", "57P01"}
 
@@ -86,6 +87,20 @@ class Unit:
                          next_digest_at=next_digest_at(self.row, self.now))
 
 
+async def retry_transient(attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run ATTEMPT, running it again (up to RETRIES times) after a transient database error."""
+    for n in range(1, RETRIES + 1):
+        try:
+            return await attempt()
+        except (OperationalError, DBAPIError) as exc:
+            if n == RETRIES or not is_transient(exc):
+                raise
+            log.warning("transient database error, attempt %d of %d: %s", n, RETRIES,
+                        type(exc).__name__)
+            await asyncio.sleep(0.05 * n)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def is_transient(exc: BaseException) -> bool:
     """Tell whether a database error is worth running the unit again."""
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
@@ -116,21 +131,23 @@ class Units:
 
     async def run(self, actor: Actor, build: Callable[[Unit], Awaitable[OutcomeT]]) -> OutcomeT:
         """Run BUILD in one change, retrying transient errors; fill in what every outcome has."""
-        for attempt in range(1, RETRIES + 1):
-            try:
-                async with self.change(actor) as unit:
-                    outcome = await build(unit)
-                    outcome.celebrations = unit.celebrations
-                    outcome.public = bool(unit.row.public_posts)
-                    outcome.notices = await take_notices(unit.session, unit.row.id)
-                return outcome
-            except (OperationalError, DBAPIError) as exc:
-                if attempt == RETRIES or not is_transient(exc):
-                    raise
-                log.warning("transient database error, attempt %d: %s", attempt,
-                            type(exc).__name__)
-                await asyncio.sleep(0.05 * attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+        async def attempt() -> OutcomeT:
+            async with self.change(actor) as unit:
+                outcome = await build(unit)
+                outcome.celebrations = unit.celebrations
+                outcome.public = bool(unit.row.public_posts)
+                outcome.notices = await take_notices(unit.session, unit.row.id)
+            return outcome
+
+        return await retry_transient(attempt)
+
+    async def transact(self, body: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run BODY in one write transaction (no undo entry), retrying transient errors."""
+        async def attempt() -> T:
+            async with self.ctx.store.write() as session:
+                return await body(session)
+
+        return await retry_transient(attempt)
 
     async def add_notice(self, learner_id: int, text: str) -> None:
         """Leave a notice for the learner's next command (a failed delivery, say)."""
@@ -140,8 +157,10 @@ class Units:
     async def _finish(self, unit: Unit) -> None:
         if unit.changes.empty:
             return
-        for ms in await new_milestones(unit.session, unit.row.id, unit.plan,
-                                       {op["table"] for op in unit.changes.ops}):
+        # Conditions only grow with rows added or changed; a removal reaches nothing. (An
+        # undo op "delete" records an insert, "update" an update.)
+        grown = {op["table"] for op in unit.changes.ops if op["op"] in ("delete", "update")}
+        for ms in await new_milestones(unit.session, unit.row.id, unit.plan, grown):
             await record_milestone(unit, ms.id, unit.today, announced=False)
             unit.celebrations.append(Celebration(ms.id, ms.title, ms.kind, unit.today))
             await _mark_announced(unit, ms)

@@ -1,0 +1,157 @@
+"""The write path: how many SQL statements each command takes, and no command lost under load.
+
+The budgets below are the numbers the README gives; a change that makes a command read more
+(the learner's whole history, say) fails here. Statements are counted on the engine's cursor
+(``BEGIN`` included, ``COMMIT`` not) for a learner with some history, on a real SQLite file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, func, select
+
+from bot import models as m
+from bot.actors import Actor
+from bot.app import build_services
+from bot.grammar import Grammar
+from bot.services import Services
+from bot.store import Store, create_engine
+from tests.conftest import FakeClock
+
+# Command -> the most statements it may take (steady state: a learner a few days in).
+BUDGET = {
+    "/log 1h": 9,
+    "/log 30m yesterday": 9,
+    "/done day03": 10,
+    "/undone day03": 8,
+    "/quiz week1 17/20": 7,
+    "/mock 7": 12,  # the first mock reaches an achievement: its row and its outbox row
+    "/rate scheduler 4": 7,
+    "/confidence coding 4": 7,
+    "/set track Standard": 7,
+    "/count cuda-basic +1": 12,  # the first problem solved reaches a celebration
+    "/insight week1 pages are blocks": 7,
+    "/question why 16?": 7,
+    '/deadline add "Interview" 2027-01-15': 7,
+    "/pause until 2026-12-24": 7,
+    "/resume": 7,
+    "/snooze 1h": 4,
+    "/settings reminder=20:00": 6,
+    "/undo": 6,
+}
+
+
+@contextmanager
+def counting(store: Store) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(store.engine.sync_engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("line", list(BUDGET))
+async def test_each_command_stays_within_its_statement_budget(
+        sqlite_store: Store, plans, clock: FakeClock, alice: Actor,  # type: ignore[no-untyped-def]
+        line: str) -> None:
+    grammar = Grammar(build_services(sqlite_store, plans, clock=clock))
+    for setup in ("/start Europe/Berlin start=2026-11-28", "/log 2h paging yesterday",
+                  "/log 3h 2026-11-28", "/done day01", "/done day02", "/question first?",
+                  "/log 1h", "/done day03"):
+        assert not (await grammar.dispatch(alice, setup)).error, setup
+    if line.startswith("/done"):
+        await grammar.dispatch(alice, "/undone day03")
+    if line == "/resume":
+        await grammar.dispatch(alice, "/pause until 2026-12-24")
+    with counting(sqlite_store) as seen:
+        reply = await grammar.dispatch(alice, line)
+    assert not reply.error, reply.text
+    assert len(seen) <= BUDGET[line], "\n".join(seen)
+
+
+async def test_a_write_reads_no_table_its_rule_does_not_need(
+        sqlite_store: Store, plans, clock: FakeClock, alice: Actor) -> None:  # type: ignore[no-untyped-def]
+    grammar = Grammar(build_services(sqlite_store, plans, clock=clock))
+    for setup in ("/start Europe/Berlin", "/log 1h", "/question q", "/rate scheduler 3"):
+        await grammar.dispatch(alice, setup)
+    with counting(sqlite_store) as seen:
+        await grammar.dispatch(alice, "/log 1h")
+    text = "\n".join(seen).lower()
+    for table in ("notes", "skill_ratings", "field_values", "deadlines", "partnerships",
+                  "pauses", "scores", "mock_interviews"):
+        assert f"from {table}" not in text, table
+
+
+async def test_concurrent_logs_are_all_kept(services: Services, grammar: Grammar,
+                                            store: Store) -> None:
+    """Run 600 /log from 120 tasks at once: no command fails, every total is right."""
+    actors = [Actor("console", f"u{i}", f"U{i}", space_id="load") for i in range(40)]
+    for a in actors:
+        assert not (await grammar.dispatch(a, "/start UTC")).error
+
+    async def worker(k: int) -> list[bool]:
+        a = actors[k % len(actors)]
+        return [not (await grammar.dispatch(a, "/log 10m")).error for _ in range(5)]
+
+    results = await asyncio.gather(*(worker(k) for k in range(120)))
+    assert all(all(r) for r in results)
+    async with store.read() as session:
+        totals = dict((await session.execute(
+            select(m.TimeLog.learner_id, func.sum(m.TimeLog.minutes))
+            .group_by(m.TimeLog.learner_id))).all())
+    assert sorted(totals.values()) == [150] * len(actors)  # 120 * 5 * 10 min / 40 learners
+
+
+async def test_concurrent_starts_in_one_new_space_all_succeed(grammar: Grammar,
+                                                              store: Store) -> None:
+    """Onboard 300 learners of one new server at once: the server row is made exactly once."""
+    actors = [Actor("discord", str(10_000 + i), f"N{i}", space_id="9001", channel_id="42")
+              for i in range(300)]
+    replies = await asyncio.gather(*(grammar.dispatch(a, "/start Europe/Berlin")
+                                     for a in actors))
+    assert [r.text for r in replies if r.error] == []
+    async with store.read() as session:
+        assert await session.scalar(select(func.count()).select_from(m.Space)) == 1
+        assert await session.scalar(select(func.count()).select_from(m.Learner)) == 300
+
+
+async def test_a_transient_lock_is_retried_inside_the_service(
+        tmp_path, sqlite_template, plans, clock: FakeClock, alice: Actor) -> None:  # type: ignore[no-untyped-def]
+    """Another process holds the database briefly: the command waits, retries and succeeds."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "locked.sqlite3"
+    path.write_bytes(sqlite_template.read_bytes())
+    store = Store(create_engine(f"sqlite+aiosqlite:///{path}", busy_timeout_ms=60))
+    services = build_services(store, plans, clock=clock)
+    grammar = Grammar(services)
+    assert not (await grammar.dispatch(alice, "/start UTC")).error
+    held = threading.Event()
+
+    def hold_the_lock() -> None:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        held.set()
+        threading.Event().wait(0.12)  # longer than the busy timeout, shorter than 3 tries
+        other.execute("COMMIT")
+        other.close()
+
+    thread = threading.Thread(target=hold_the_lock)
+    thread.start()
+    await asyncio.to_thread(held.wait)
+    reply = await grammar.dispatch(alice, "/log 1h")
+    thread.join()
+    assert not reply.error, reply.text
+    async with store.read() as session:
+        assert await session.scalar(select(func.sum(m.TimeLog.minutes))) == 60
+    await store.close()
