@@ -189,7 +189,7 @@ def _function_imports(path: Path | str) -> list[str]:
     tree = ast.parse(path) if isinstance(path, str) else _parse(path)
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            for name in _imported_modules(node):
+            for name in sorted(_imported_modules(node)):
                 if name.split(".")[0] in ("bot", "cogs"):
                     found.append(f"{node.name}: {name}")
     return found

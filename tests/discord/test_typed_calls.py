@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.discord.buttons import LogTime, Snooze, parse_action
+from bot.actions import LogTime, Snooze, parse_action
 from bot.grammar import Grammar
 from bot.messages import REMINDER_BUTTONS, Button, OutMessage
 from bot.values import CounterChange, ScoreInput, SnoozeSpec, StudyDay
