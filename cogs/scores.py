@@ -33,7 +33,8 @@ class Scores(commands.Cog):
         self.services = bot.core.services
 
     @app_commands.command(name="quiz", description="Record a weekly quiz score")
-    @app_commands.describe(week="Which week's quiz", score="Your score, e.g. 17 or 17/20")
+    @app_commands.describe(week="Which week's quiz",
+                           score="Your points, or points/maximum of the quiz")
     async def quiz(self, interaction: discord.Interaction,
                    week: app_commands.Range[int, 1, MAX_WEEK], score: Score) -> None:
         await respond(interaction, self.services.scores.record_quiz(
@@ -46,7 +47,7 @@ class Scores(commands.Cog):
 
     @app_commands.command(name="mock", description="Record a mock interview and its score")
     @app_commands.describe(
-        score="Your score, e.g. 7 or 7/10",
+        score="Your points, or points/maximum of the interview",
         feedback="What the interviewer said",
         when="When it was held: today (default), yesterday or YYYY-MM-DD",
         slot="Which of the mock interviews to fill or replace (default: the next free one)",
@@ -66,13 +67,14 @@ class Scores(commands.Cog):
         return [app_commands.Choice(name=f"Mock interview {n}", value=n) for n in slots][:25]
 
     @app_commands.command(name="readiness", description="Record your readiness score")
-    @app_commands.describe(score="Your readiness self-assessment, e.g. 42")
+    @app_commands.describe(score="Your readiness self-assessment, in points")
     async def readiness(self, interaction: discord.Interaction, score: Score) -> None:
         await respond(interaction, self.services.scores.record_readiness(
             actor_of(interaction), score))
 
     @app_commands.command(name="score", description="Record any scored check of the plan")
-    @app_commands.describe(what="The score (readiness, a quiz...)", value="e.g. 3 or 3/3")
+    @app_commands.describe(what="The score (readiness, a quiz...)",
+                           value="Your points, or points/maximum")
     async def score(self, interaction: discord.Interaction,
                     what: app_commands.Range[str, 1, 100], value: Score) -> None:
         await respond(interaction, self.services.scores.record_score(

@@ -78,7 +78,7 @@ class DateTransformer(ParserTransformer[DateInput]):
 
 
 class ScoreTransformer(ParserTransformer[ScoreInput]):
-    """A score: points and an optional "out of" (17 or 17/20), checked by the service."""
+    """A score: points and an optional "out of" (N or N/M), checked by the service."""
 
     parser = staticmethod(parsing.parse_score_input)
     max_text = 20
