@@ -198,3 +198,26 @@ async def test_a_burst_of_200_log_commands_is_answered_within_the_deadline(
     assert logged == {str(u["id"]): [60] for u in users}  # each logged exactly once
     assert bot.pacing.deferred_early > 0  # the queue was long enough to defer at once
     standin.assert_clean()
+
+
+async def test_a_command_that_can_no_longer_be_acknowledged_is_not_run(
+        tmp_path: Path, sqlite_template: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with discord_globals_restored():
+        async with DiscordStandin(interaction_deadline=0.0) as s:  # every answer is too late
+            settings = standin_settings(s, copy_database(sqlite_template, tmp_path))
+            async with running_bot(s, settings, FakeClock(START)) as (bot, core):
+                world = World(s, bot, core, settings, FakeClock(START))
+                user = world.new_user()
+                await world.onboard(user)
+                bot.pacing.window = bot.pacing.margin  # no time left: defer before running
+                with caplog.at_level(logging.WARNING, logger="bot.discord.errors"):
+                    handle = await s.send_command("log", {"duration": "1h"}, user=user)
+                    await s.wait_for(lambda: handle.late_responses >= 1, timeout=5,
+                                     what="the refused deferral")
+                    await asyncio.sleep(0.2)
+                async with core.store.read() as session:
+                    logs = await session.scalar(select(func.count()).select_from(m.TimeLog))
+    assert handle.callback is None and logs == 0  # nothing changed behind the user's back
+    assert any("came too late to be acknowledged" in r.getMessage() for r in caplog.records)
