@@ -7,6 +7,7 @@ one): it records the arguments of each call and delegates to the real service.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,23 @@ import pytest
 import pytest_asyncio
 
 from bot.actions import LogTime, Snooze, parse_action
+from bot.discord.transformers import (
+    CounterChangeTransformer,
+    DateTransformer,
+    DurationTransformer,
+    HoursPerDayTransformer,
+    ParserTransformer,
+    ReminderAt,
+    ReminderTimeTransformer,
+    ScoreTransformer,
+    SnoozeTransformer,
+    StudyDayTransformer,
+    TimeZoneTransformer,
+    TopicTransformer,
+)
 from bot.grammar import Grammar
 from bot.messages import REMINDER_BUTTONS, Button, OutMessage
-from bot.values import CounterChange, ScoreInput, SnoozeSpec, StudyDay
+from bot.values import CounterChange, DateInput, ScoreInput, SnoozeSpec, StudyDay
 from tests.discord_fixtures import (
     World,
     collect,
@@ -135,3 +150,41 @@ async def test_every_action_the_dispatcher_sends_is_understood() -> None:
 
     assert all(parse_action(action) is not None for action in BUTTON_COMMANDS)
     assert all(parse_action(b.action) is not None for b in REMINDER_BUTTONS)
+
+
+@pytest.mark.parametrize(("transformer", "text", "value"), [
+    (DurationTransformer, "1h30", 90),
+    (DurationTransformer, "45m", 45),
+    (HoursPerDayTransformer, "2.5", 150),
+    (StudyDayTransformer, "yesterday", StudyDay("yesterday")),
+    (ScoreTransformer, "17/20", ScoreInput("17/20", 17, 20)),
+    (CounterChangeTransformer, "-3", CounterChange("-", 3)),
+    (SnoozeTransformer, "evening", SnoozeSpec("evening")),
+    (TimeZoneTransformer, "europe/berlin", "Europe/Berlin"),
+    (ReminderTimeTransformer, "7pm", ReminderAt(time(19, 0))),
+    (ReminderTimeTransformer, "off", ReminderAt(None)),
+    (DateTransformer, "2027-01-15", DateInput.of(date(2027, 1, 15))),
+])
+async def test_a_transformer_returns_the_parsers_typed_value(
+        transformer: type[ParserTransformer[Any]], text: str, value: object) -> None:
+    assert await transformer().transform(None, text) == value  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("transformer", "text", "says"), [
+    (DurationTransformer, "99h", "more than 24 hours"),
+    (ScoreTransformer, "lots", "lots"),
+    (TimeZoneTransformer, "Mars/Olympus", "is not a time zone I know"),
+    (TopicTransformer, "bell\x07", "control character"),
+])
+async def test_a_parser_error_becomes_the_frameworks_error_with_its_sentence(
+        transformer: type[ParserTransformer[Any]], text: str, says: str) -> None:
+    from discord import app_commands
+
+    from bot.discord.errors import unwrap
+    from bot.errors import InputError
+
+    with pytest.raises(app_commands.TransformerError) as caught:
+        await transformer().transform(None, text)  # type: ignore[arg-type]
+    assert isinstance(caught.value.__cause__, InputError)
+    assert says in caught.value.__cause__.message
+    assert unwrap(caught.value) is caught.value.__cause__  # the one handler shows it
