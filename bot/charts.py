@@ -1,5 +1,11 @@
 """Render the weekly progress chart as a PNG with matplotlib's Agg canvas (never pyplot).
 
+The road chart (cumulative hours against the road, the plan's hours band, today, the pace
+projection) and the calendar heatmap (hours per study day, weeks as columns) are pure
+functions of a small figures dataclass (``RoadFigures``, ``CalendarFigures``), which
+``road_figures`` and ``calendar_figures`` compute from a learner's record: tests check the
+figures by hand and the PNG separately.
+
 Speed: building a Figure and drawing its axes the first time costs more than the rest of
 the chart, so each thread keeps one figure skeleton (axes, lines, titles, a pool of bars and
 labels) in a `threading.local` and reuses it: each call sets every artist from its own input,
@@ -15,13 +21,21 @@ import itertools
 import math
 import threading
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
+from PIL import Image
+
+from bot import progress as p
+from bot.plan import Plan
+from bot.road import road_of
+from bot.snapshot import StudyRecord
 
 WIDTH_PX = 900
 HEIGHT_PX = 400
@@ -190,3 +204,150 @@ def render_week_chart(
     if skeleton is None:
         skeleton = _per_thread.skeleton = _WeekChartSkeleton()
     return skeleton.render(days, commitment_hours, cumulative_before, target_min, target_max, title)
+
+
+# --- the road chart and the calendar -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoadFigures:
+    """What the road chart draws, in hours: the road, the logged total, the band, today."""
+
+    start: date
+    road: tuple[float, ...]  # road[i]: committed hours at the end of start + i days
+    logged: tuple[float, ...]  # logged[i]: hours logged by the end of start + i days, to today
+    band: tuple[float, float]  # the plan's hours_min, hours_max
+    today: date
+    projection: tuple[tuple[date, float], tuple[date, float]] | None  # dashed, from today
+    title: str = "Your road"
+
+    def day(self, index: int) -> date:
+        return self.start + timedelta(days=index)
+
+
+@dataclass(frozen=True)
+class CalendarCell:
+    """One study day of the calendar: its column (week) and row (weekday, Monday 0)."""
+
+    day: date
+    column: int
+    row: int
+    minutes: int
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class CalendarFigures:
+    """What the calendar heatmap draws: one cell a day since the start, weeks as columns."""
+
+    cells: tuple[CalendarCell, ...]
+    columns: int
+    commitment_minutes: int
+    title: str = "Hours per day"
+
+
+def road_figures(data: StudyRecord, plan: Plan, today: date) -> RoadFigures:
+    """Compute the road chart's figures: the road, the logged total to today, the projection."""
+    road = road_of(data, plan)
+    by_day = data.minutes_by_day()
+    logged: list[float] = []
+    total = sum(m for d, m in by_day.items() if d < road.start)
+    day = road.start
+    while day <= today:
+        total += by_day.get(day, 0)
+        logged.append(round(total / 60, 2))
+        day += timedelta(days=1)
+    pace = p.pace(data, plan, today)
+    projection = None
+    if pace.reach_min_on is not None and pace.reach_min_on > today and logged:
+        projection = ((today, logged[-1]), (pace.reach_min_on, float(plan.hours_min)))
+    return RoadFigures(road.start, tuple(round(t / 60, 2) for t in road.totals), tuple(logged),
+                       (float(plan.hours_min), float(plan.hours_max)), today, projection)
+
+
+def calendar_figures(data: StudyRecord, today: date) -> CalendarFigures:
+    """Compute the calendar's cells: every day from the start to today, Monday-based weeks."""
+    start = data.profile.start_date
+    monday = start - timedelta(days=start.weekday())
+    by_day = data.minutes_by_day()
+    paused = data.paused_days()
+    cells = []
+    day = start
+    while day <= today:
+        offset = (day - monday).days
+        cells.append(CalendarCell(day, offset // 7, offset % 7, by_day.get(day, 0),
+                                  day in paused))
+        day += timedelta(days=1)
+    columns = cells[-1].column + 1 if cells else 0
+    return CalendarFigures(tuple(cells), columns, data.profile.commitment_minutes)
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    FigureCanvasAgg(fig).print_png(
+        buffer, metadata={"Software": None}, pil_kwargs={"compress_level": _PNG_COMPRESS_LEVEL}
+    )
+    return buffer.getvalue()
+
+
+def render_road_chart(f: RoadFigures) -> bytes:
+    """Render cumulative hours against the road, the hours band, today and the projection."""
+    fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white")
+    ax = fig.subplots()
+    fig.subplots_adjust(left=0.07, right=0.985, bottom=0.12, top=0.88)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    ax.tick_params(labelsize=9)
+    ax.set_title(f.title, loc="left", fontsize=12, color=_TEXT)
+    low, high = f.band
+    ax.axhspan(low, high, color=_BAND, alpha=0.35, linewidth=0, label=f"target {_hours(low)}"
+               f"–{_hours(high)} h")
+    road_x = [f.day(i) for i in range(len(f.road))]
+    ax.plot(road_x, f.road, color=_COMMITMENT, linewidth=2, label="the road")
+    logged_x = [f.day(i) for i in range(len(f.logged))]
+    ax.plot(logged_x, f.logged, color=_CUMULATIVE, linewidth=2.5, label="logged")
+    if f.projection is not None:
+        (x0, y0), (x1, y1) = f.projection
+        ax.plot([x0, x1], [y0, y1], color=_CUMULATIVE, linewidth=1.5, ls="--",
+                label="projection")
+    ax.axvline(f.today, color=_TEXT, linewidth=1, ls=":", label="today")
+    ax.set_ylim(0, max([*f.road, *f.logged, high, 1.0]) * 1.08)
+    ax.legend(loc="upper left", fontsize=9, frameon=False)
+    return _png(fig)
+
+
+def render_calendar_chart(f: CalendarFigures) -> bytes:
+    """Render hours per day as a heatmap: weekdays as rows, weeks as columns."""
+    columns = max(f.columns, 1)
+    grid = [[math.nan] * columns for _ in range(7)]
+    for cell in f.cells:
+        grid[cell.row][cell.column] = -1.0 if cell.paused else cell.minutes / 60
+    fig = Figure(figsize=(max(4.0, 1.2 + 0.45 * columns), 3.6), dpi=DPI, facecolor="white")
+    ax = fig.subplots()
+    fig.subplots_adjust(left=0.12, right=0.9, bottom=0.12, top=0.85)
+    top = max([c.minutes / 60 for c in f.cells] + [f.commitment_minutes / 60, 1.0])
+    cmap = ListedColormap(["#f0f0f0", "#c6dbef", "#6baed6", "#2171b5", "#08306b"])
+    cmap.set_under("#bbbbbb")  # paused
+    cmap.set_bad("white")  # no day
+    image = ax.imshow(grid, aspect="equal", cmap=cmap, vmin=0, vmax=top)
+    ax.set_yticks(range(7), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
+    ax.set_xticks(range(columns), [f"W{c + 1}" for c in range(columns)])
+    ax.tick_params(labelsize=8, length=0)
+    ax.set_title(f.title, loc="left", fontsize=12, color=_TEXT)
+    fig.colorbar(image, ax=ax, label="hours", shrink=0.8)
+    return _png(fig)
+
+
+def stack_pngs(*pngs: bytes) -> bytes:
+    """Combine PNG images into one, top to bottom, on white."""
+    images = [Image.open(io.BytesIO(data)).convert("RGB") for data in pngs]
+    width = max(i.width for i in images)
+    out = Image.new("RGB", (width, sum(i.height for i in images)), "white")
+    y = 0
+    for image in images:
+        out.paste(image, (0, y))
+        y += image.height
+    buffer = io.BytesIO()
+    out.save(buffer, format="PNG", compress_level=_PNG_COMPRESS_LEVEL)
+    return buffer.getvalue()

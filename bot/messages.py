@@ -26,9 +26,11 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from bot import progress as p
-from bot.charts import render_week_chart
+from bot.charts import RoadFigures, render_road_chart, render_week_chart, road_figures, stack_pngs
 from bot.plan import Item, Milestone, Plan
+from bot.rendering import buffer_text, way_back_text
 from bot.replies import Attachment
+from bot.road import Standing, overdue_minutes, standing
 from bot.snapshot import StudyRecord
 from bot.timing import as_zone, plan_week, study_date
 from bot.wording import plural
@@ -81,12 +83,16 @@ class ChartSpec:
     target_max: float
     title: str
     filename: str = "digest.png"
+    road: RoadFigures | None = None  # drawn below the week's bars when set
 
     def render(self) -> Attachment:
         """Render the PNG (CPU-bound: call it in a worker thread from async code)."""
         png = render_week_chart(self.days, self.commitment_hours, self.cumulative_before,
                                 self.target_min, self.target_max, self.title)
-        return Attachment(self.filename, png, "Hours per day and total hours")
+        if self.road is None:
+            return Attachment(self.filename, png, "Hours per day and total hours")
+        return Attachment(self.filename, stack_pngs(png, render_road_chart(self.road)),
+                          "Hours per day, total hours and the road")
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,28 @@ def _days_phrase(days: int) -> str:
     return f"in {plural(days, 'day')}"
 
 
+def road_status(st: Standing, *, who: str | None = None) -> str:
+    """Say where the learner stands on the road, more urgent as the buffer reaches 0.
+
+    WHO names the learner for a partner (and leaves out the way back, which is theirs).
+    """
+    if st.buffer is None or st.buffer > 0:
+        return buffer_text(st)
+    if overdue_minutes(st) == 0:
+        return f"today's {p.fmt_hours(st.behind)} are needed today"
+    if who is not None:
+        return f"{who} is {p.fmt_hours(st.behind)} behind the road"
+    way = way_back_text(st)
+    if way is not None and st.way_back is not None and st.way_back.per_day is not None:
+        return f"you are {p.fmt_hours(st.behind)} behind: {way[:-1]}"
+    return f"you are {p.fmt_hours(st.behind)} behind the road. {way or ''}".rstrip()
+
+
+def _sentence(text: str) -> str:
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!")) else text + "."
+
+
 def _cap(text: str) -> str:
     if len(text) <= TEXT_LIMIT:
         return text
@@ -164,6 +192,7 @@ def build_reminder(data: StudyRecord, plan: Plan, today: date, *,
     left = max(commit - logged, 0)
     lines.append(f"**Today**: {p.fmt_hours(logged)} of {p.fmt_hours(commit)} logged"
                  + (f" — {p.fmt_hours(left)} to go." if left else " — commitment met."))
+    lines.append(f"**Road**: {_sentence(road_status(standing(data, plan, today)))}")
     st = p.streak(data, today)
     if st.days == 0:
         lines.append("**Streak**: none yet — today is a good day to start one.")
@@ -246,6 +275,8 @@ class DigestFigures:
     deadlines: tuple[tuple[str, date, int], ...]
     insights: tuple[str, ...]
     challenges: tuple[tuple[str, str | None, str | None], ...] = field(default=())
+    standing: Standing | None = None  # where the learner stands on the road at the end
+    road_period_minutes: int = 0  # how much the road rose over the period
 
 
 def digest_figures(data: StudyRecord, plan: Plan, today: date, *, weeks: int = 1,
@@ -297,6 +328,7 @@ def digest_figures(data: StudyRecord, plan: Plan, today: date, *, weeks: int = 1
         (n.text, n.solution, n.learning) for n in data.notes
         if n.kind == "challenge"
         and first <= study_date(n.created_at, prof.timezone, prof.day_start_hour) <= today)
+    road_standing = standing(data, plan, today)
     return DigestFigures(
         first=first, last=today, week=w_last, days=days, commitment_minutes=commit,
         period_minutes=period_minutes, period_commitment_minutes=commit * len(counted),
@@ -309,11 +341,24 @@ def digest_figures(data: StudyRecord, plan: Plan, today: date, *, weeks: int = 1
         plan_days_total=len(daily_ids), scores=scores, mocks=mocks,
         skill_changes=tuple(changes), streak=p.streak(data, today),
         milestones=milestones, pace=p.pace(data, plan, today), deadlines=deadlines,
-        insights=insights, challenges=challenges,
+        insights=insights, challenges=challenges, standing=road_standing,
+        road_period_minutes=road_standing.road.at(today)
+        - road_standing.road.at(first - timedelta(days=1)),
     )
 
 
-def _hours_section(f: DigestFigures, plan: Plan) -> list[str]:
+def _road_section(f: DigestFigures, who: str | None) -> list[str]:
+    if f.standing is None:
+        return []
+    diff = f.period_minutes - f.road_period_minutes
+    against = ("on the road" if diff == 0 else
+               f"{p.fmt_hours(abs(diff))} {'ahead of' if diff > 0 else 'behind'} it")
+    return [f"**Road this period**: {p.fmt_hours(f.road_period_minutes)} committed, "
+            f"{p.fmt_hours(f.period_minutes)} logged ({against})",
+            f"**Safety buffer**: {_sentence(road_status(f.standing, who=who))}"]
+
+
+def _hours_section(f: DigestFigures, plan: Plan, who: str | None = None) -> list[str]:
     rows = []
     for d in f.days:
         if d.paused:
@@ -333,7 +378,7 @@ def _hours_section(f: DigestFigures, plan: Plan) -> list[str]:
     lines.append(f"**Total**: {p.fmt_hours(f.total_minutes)} of {plan.hours_min}–"
                  f"{plan.hours_max}h {p.bar(frac, 10)} {round(frac * 100)}%")
     lines.append(f"**Pace**: {f.pace.describe(plan.hours_min)}")
-    return lines
+    return lines + _road_section(f, who)
 
 
 def _days_section(f: DigestFigures) -> list[str]:
@@ -421,7 +466,7 @@ def build_digest(data: StudyRecord, plan: Plan, today: date, *, weeks: int = 1,
     if partner:
         lines[-1] = f"**{_clip(prof.display_name, 100)}** · " + lines[-1]
     if "hours" in shown:
-        lines += _hours_section(f, plan)
+        lines += _hours_section(f, plan, _clip(prof.display_name, 100) if partner else None)
     if "days" in shown:
         lines += _days_section(f)
     if "streak" in shown:
@@ -440,6 +485,7 @@ def build_digest(data: StudyRecord, plan: Plan, today: date, *, weeks: int = 1,
             cumulative_before=f.cumulative_before_minutes / 60,
             target_min=float(plan.hours_min), target_max=float(plan.hours_max),
             title=f"{span} to {f.last:%d %b %Y}",
+            road=road_figures(data, plan, today),
         )
     kind = "digest-partner" if partner else "digest"
     what = "fortnightly" if weeks == 2 else "weekly"

@@ -290,3 +290,34 @@ def week_ahead_of(data: StudyRecord, plan: Plan, today: date, days: int = 7) -> 
                       logged_today=data.minutes_by_day().get(today, 0), done=data.done,
                       deadlines=[(d.title, d.due_date) for d in data.deadlines],
                       commitment_minutes=data.profile.commitment_minutes, days=days)
+
+
+# --- zero-buffer episodes -----------------------------------------------------------------
+
+
+def zero_buffer_since(road: Road, minutes_by_day: dict[date, int], today: date,
+                      logged_now: int) -> date | None:
+    """Return the study day a run of zero-buffer days began, when today is its second or later.
+
+    A study day is in the run when the learner ended it behind the road; today joins the run
+    while LOGGED_NOW is still short of today's road. Paused days neither extend nor break a
+    run. None when yesterday's study day ended on the road (or there is none) or today is met.
+    """
+    if logged_now >= road.at(today) or logged_now >= road.final:
+        return None
+    through = sum(m for d, m in minutes_by_day.items() if d < today)
+    began = None
+    day = today - ONE_DAY
+    while day >= road.start:
+        if day not in road.paused:
+            if through >= road.at(day):
+                break
+            began = day
+        through -= minutes_by_day.get(day, 0)
+        day -= ONE_DAY
+    return began
+
+
+def overdue_minutes(st: Standing) -> int:
+    """Return the minutes the learner was behind the road at the end of yesterday."""
+    return max(0, st.road.at(st.today - ONE_DAY) - st.logged)
