@@ -327,9 +327,9 @@ def render_calendar_chart(f: CalendarFigures) -> bytes:
     ax = fig.subplots()
     fig.subplots_adjust(left=0.12, right=0.9, bottom=0.12, top=0.85)
     top = max([c.minutes / 60 for c in f.cells] + [f.commitment_minutes / 60, 1.0])
-    cmap = ListedColormap(["#f0f0f0", "#c6dbef", "#6baed6", "#2171b5", "#08306b"])
-    cmap.set_under("#bbbbbb")  # paused
-    cmap.set_bad("white")  # no day
+    # Below 0 is a paused day, NaN no day at all.
+    cmap = ListedColormap(["#f0f0f0", "#c6dbef", "#6baed6", "#2171b5", "#08306b"]).with_extremes(
+        under="#bbbbbb", bad="white")
     image = ax.imshow(grid, aspect="equal", cmap=cmap, vmin=0, vmax=top)
     ax.set_yticks(range(7), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
     ax.set_xticks(range(columns), [f"W{c + 1}" for c in range(columns)])
