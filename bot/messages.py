@@ -99,7 +99,8 @@ class ChartSpec:
 class OutMessage:
     """A platform-neutral message: what a Sender delivers.
 
-    ``kind`` is reminder | snooze | deadline | celebration | digest | digest-partner.
+    ``kind`` is reminder | snooze | deadline | celebration | digest | digest-partner |
+    road-alert.
     ``text`` may contain text the learner typed: senders must not let it mention anyone.
     ``chart`` is turned into ``attachment`` by ``with_attachment`` before a sender sees it.
     """
@@ -235,6 +236,16 @@ def build_celebration(milestone: Milestone, reached_on: date, *,
     who = "You" if learner_name is None else _clip(learner_name, 100)
     text = f"{emoji} {who} reached {what}: **{milestone.title}** ({reached_on:%d %b %Y})."
     return OutMessage("celebration", "Milestone reached", text)
+
+
+def build_road_alert(st: Standing, since: date, *, learner_name: str) -> OutMessage:
+    """Build the partner's one notice of a zero-buffer episode that began on SINCE."""
+    days = sum(1 for d in (since + timedelta(days=i) for i in range((st.today - since).days + 1))
+               if d not in st.road.paused)
+    who = _clip(learner_name, 100)
+    text = (f"⚠️ {who} has had no slack on the road for {plural(days, 'study day')} "
+            f"(since {since:%a %d %b}): {road_status(st, who=who)}. A word from you may help.")
+    return OutMessage("road-alert", f"{_clip(learner_name, 60)} is behind the plan", text)
 
 
 # --- digest ------------------------------------------------------------------------------

@@ -13,7 +13,9 @@ write it, the kind's builder parses it; nothing here reads it.
 
 Periods: reminders by local calendar date of the occurrence (so exactly one a day, DST or
 not), digests by the ISO week of their local date, snoozes by their instant, deadline
-reminders by deadline and lead (7 or 1 days), celebrations by milestone.
+reminders by deadline and lead (7 or 1 days), celebrations by milestone, a partner's
+road alert by the first study day of the learner's zero-buffer episode (claimed with the
+learner's daily reminder, so one notice per episode however many days it lasts).
 
 Outbox statuses: ``pending`` (claimed, not yet confirmed), ``sent``, ``failed`` (a permanent
 delivery error or too many attempts), ``missed`` (found past its grace window: not sent),
@@ -43,7 +45,10 @@ from bot.dispatch import (
     PartnerDigestPayload,
     Payload,
     ReminderPayload,
+    RoadAlertPayload,
 )
+from bot.plan import PlanRegistry
+from bot.road import road_of, zero_buffer_since
 from bot.snapshot import (
     DayTotal,
     DeadlineRow,
@@ -255,7 +260,8 @@ def _learner_columns(*extra: Any) -> list[Any]:
 
 
 async def claim_reminders(session: AsyncSession, now: datetime, batch: Batch, *,
-                          platforms: Sequence[str], limit: int, grace: Grace) -> None:
+                          platforms: Sequence[str], limit: int, grace: Grace,
+                          plans: PlanRegistry | None = None) -> None:
     """Claim due daily reminders (and the deadline reminders they carry) into BATCH."""
     L = m.Learner
     stmt = (select(*_learner_columns(L.reminder_minute, L.next_reminder_at))
@@ -285,6 +291,8 @@ async def claim_reminders(session: AsyncSession, now: datetime, batch: Batch, *,
             rows.append(_row("reminder", r.id, r.platform, r.external_id, local_date, occ, now,
                              fate, ReminderPayload(day)))
     rows += await _deadline_rows(session, now, carriers)
+    if plans is not None:
+        rows += await _road_alert_rows(session, now, carriers, plans)
     await _advance(session, "next_reminder_at", updates)
     await insert_rows(session, rows, batch)
 
@@ -311,6 +319,43 @@ async def _deadline_rows(session: AsyncSession, now: datetime,
                 rows.append(_row("deadline", r.id, r.platform, r.external_id,
                                  f"{d.id}-{lead}d", occ, now, fate,
                                  DeadlinePayload(d.id, d.title, d.due_date, lead, day)))
+    return rows
+
+
+async def _road_alert_rows(session: AsyncSession, now: datetime,
+                           carriers: list[tuple[Any, datetime, date, tuple[str, bool, str | None]]],
+                           plans: PlanRegistry) -> list[dict[str, Any]]:
+    """Build the partners' road alerts riding on the claimed daily reminders.
+
+    Only learners with an accepted partner shown ``hours`` are read (one query per table for
+    all of them); a paused day or a day before the start claims nothing, so a later day of
+    the same episode may still carry its notice.
+    """
+    if not carriers:
+        return []
+    P = m.Partnership
+    pstmt = select(P.learner_id, P.partner_platform, P.partner_external_id, P.share).where(
+        P.learner_id.in_([c[0].id for c in carriers]), P.status == "accepted")
+    partners: dict[int, list[Any]] = {}
+    for pr in (await session.execute(pstmt)).all():
+        if "hours" in (pr.share or ()):
+            partners.setdefault(pr.learner_id, []).append(pr)
+    if not partners:
+        return []
+    data = await load_dispatch_data(session, partners)
+    rows = []
+    for r, occ, day, fate in carriers:
+        learner = data.get(r.id)
+        if r.id not in partners or learner is None or day < learner.profile.start_date \
+                or day in learner.paused_days():
+            continue
+        road = road_of(learner, plans.get(learner.profile.plan_id))
+        since = zero_buffer_since(road, learner.minutes_by_day(), day, learner.total_minutes)
+        if since is None:
+            continue
+        for pr in partners[r.id]:
+            rows.append(_row("road-alert", r.id, pr.partner_platform, pr.partner_external_id,
+                             since.isoformat(), occ, now, fate, RoadAlertPayload(day, since)))
     return rows
 
 

@@ -59,11 +59,16 @@ What is sent (each rule lives in its kind's builder, ``bot/dispatch/_kinds.py``)
 - The digest at the chosen weekday and time, every one or two weeks, to the learner and each
   accepted partner (re-checked at send time: ending a partnership stops delivery at once).
   Digests still go out while paused.
+- A partner's road alert: ONE short notice per zero-buffer episode (the learner ended a study
+  day behind the road and is still short of it at today's reminder), claimed with the daily
+  reminder and keyed on the episode's first study day; only to an accepted partner shown
+  ``hours``, never on a paused day. A new episode begins after the learner is back on the road.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time as monotime
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -288,7 +293,9 @@ class Dispatcher:
         async with self.store.write() as session:
             common = {"platforms": platforms, "grace": self.grace}
             await reclaim_stale(session, now, batch, limit=limit, lease=lease, **common)
-            for claim in (claim_snoozes, claim_reminders, claim_digests, claim_celebrations):
+            # The reminders' claim reads the plans for the partners' road alerts.
+            reminders = functools.partial(claim_reminders, plans=self.plans)
+            for claim in (claim_snoozes, reminders, claim_digests, claim_celebrations):
                 room = limit - batch.selected
                 if room <= 0:
                     batch.full = True

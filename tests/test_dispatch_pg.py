@@ -91,6 +91,9 @@ async def populate(store: Store, learners: int, *, digests_every: int = 100,
                               "status": "accepted", "share": ["hours", "days"],
                               "created_at": now, "accepted_at": now})
                 owed["digest-partner"] += n % digests_every == digests_every - 1
+                # Nobody has logged since 1 Dec: behind the road, so the partner shown hours
+                # gets the one road alert of the episode with the reminder.
+                owed["road-alert"] += 1
             if n % milestones_every == milestones_every - 1:
                 wins.append({"learner_id": learner_id, "milestone_id": "first-log",
                              "reached_on": date(2027, 1, 4), "reached_at": T,

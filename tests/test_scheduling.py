@@ -35,6 +35,7 @@ from bot.dispatch import (
     PartnerDigestPayload,
     Payload,
     ReminderPayload,
+    RoadAlertPayload,
     Skip,
 )
 from bot.errors import InputError
@@ -870,6 +871,7 @@ def test_every_kind_the_claims_write_is_registered_with_a_typed_payload() -> Non
         "celebration": CelebrationPayload("first-log", date(2026, 12, 1), partner=True),
         "digest": DigestPayload(date(2026, 12, 6), 2),
         "digest-partner": PartnerDigestPayload(date(2026, 12, 6), 2),
+        "road-alert": RoadAlertPayload(date(2026, 12, 2), date(2026, 11, 30)),
     }
     assert sorted(KINDS) == sorted(samples)
     for name, payload in samples.items():
@@ -880,7 +882,8 @@ def test_every_kind_the_claims_write_is_registered_with_a_typed_payload() -> Non
     assert labels == {"reminder": ("daily reminder", True), "snooze": ("snoozed reminder", True),
                       "deadline": ("deadline reminder", True),
                       "celebration": ("celebration", True), "digest": ("digest", False),
-                      "digest-partner": ("digest", False)}
+                      "digest-partner": ("digest", False),
+                      "road-alert": ("behind-the-plan notice", False)}
     # The JSON the outbox has always stored (rows claimed before this version) still parses.
     assert KINDS.get("deadline").payload.from_json(
         {"deadline_id": 3, "title": "Interview", "due_date": "2026-12-08", "days": 7,
@@ -888,7 +891,8 @@ def test_every_kind_the_claims_write_is_registered_with_a_typed_payload() -> Non
     assert CelebrationPayload.from_json({"milestone_id": "m", "reached_on": "2026-12-01"}) \
         == CelebrationPayload("m", date(2026, 12, 1), partner=False)
     assert DigestPayload.from_json({"study_date": "2026-12-06"}).weeks == 1
-    assert [p.to_partner for p in samples.values()] == [False, False, False, True, False, True]
+    assert [p.to_partner for p in samples.values()] == [False, False, False, True, False, True,
+                                                        True]
     with pytest.raises(ValueError, match="registered twice"):
         KINDS.copy().register("digest", DigestPayload, label="digest")(lambda due: Skip("x"))
 

@@ -1,6 +1,6 @@
 """What the dispatcher sends: a registry from message kind to typed payload and builder.
 
-``KINDS`` holds the six kinds (``_kinds``); the claims write payloads with the classes of
+``KINDS`` holds the seven kinds (``_kinds``); the claims write payloads with the classes of
 ``_payloads``; the dispatcher (``bot.scheduling``) prepares each claimed row through a
 ``KindRegistry`` (``_registry``) and sends the ``Letter`` or records the ``Skip``.
 """
@@ -13,6 +13,7 @@ from bot.dispatch._payloads import (
     PartnerDigestPayload,
     Payload,
     ReminderPayload,
+    RoadAlertPayload,
 )
 from bot.dispatch._registry import Builder, Due, Kind, KindRegistry, Letter, Skip
 
@@ -29,5 +30,6 @@ __all__ = [
     "PartnerDigestPayload",
     "Payload",
     "ReminderPayload",
+    "RoadAlertPayload",
     "Skip",
 ]

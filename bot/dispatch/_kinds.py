@@ -1,4 +1,4 @@
-"""The six message kinds the dispatcher sends, each a payload type and a builder.
+"""The seven message kinds the dispatcher sends, each a payload type and a builder.
 
 A builder decides, at send time, whether its message is still owed (``Skip`` says why not)
 and builds it with ``bot.messages``. What each one checks:
@@ -10,6 +10,9 @@ and builds it with ``bot.messages``. What each one checks:
   while the partnership is accepted and shares ``days``.
 - ``digest``: not before the plan starts (digests still go out while paused).
 - ``digest-partner``: only while the partnership is accepted and shares something.
+- ``road-alert``: the partner's one notice per zero-buffer episode (the learner's buffer was 0
+  on two study days in a row, ``bot.road.zero_buffer_since``); only while the partnership is
+  accepted and shares ``hours``, not on a paused day, and only while the same episode runs.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from bot.dispatch._payloads import (
     DigestPayload,
     PartnerDigestPayload,
     ReminderPayload,
+    RoadAlertPayload,
 )
 from bot.dispatch._registry import Due, KindRegistry, Skip
 from bot.messages import (
@@ -30,7 +34,9 @@ from bot.messages import (
     build_deadline_reminder,
     build_digest,
     build_reminder,
+    build_road_alert,
 )
+from bot.road import standing, zero_buffer_since
 from bot.snapshot import PartnerRow
 
 log = logging.getLogger(__name__)
@@ -117,8 +123,24 @@ def partner_digest(due: Due[PartnerDigestPayload]) -> OutMessage | Skip:
                         late_due=due.late_due)
 
 
+@KINDS.register("road-alert", RoadAlertPayload, label="behind-the-plan notice")
+def road_alert(due: Due[RoadAlertPayload]) -> OutMessage | Skip:
+    """Build the partner's notice of a zero-buffer episode while it still runs."""
+    payload, data = due.payload, due.data
+    ship = accepted_partner(due)
+    if ship is None or "hours" not in ship.share:
+        return Skip("the partnership ended or no longer shares hours")
+    if payload.study_date in data.paused_days():
+        return Skip("paused")
+    st = standing(data, due.plan, payload.study_date)
+    since = zero_buffer_since(st.road, data.minutes_by_day(), payload.study_date, st.logged)
+    if since != payload.since:
+        return Skip("the learner is back on the road")
+    return build_road_alert(st, since, learner_name=data.profile.display_name)
+
+
 def accepted_partner(due: Due[CelebrationPayload] | Due[PartnerDigestPayload]
-                     ) -> PartnerRow | None:
+                     | Due[RoadAlertPayload]) -> PartnerRow | None:
     """Return the accepted partnership with the message's recipient, if there is one."""
     return next((pt for pt in due.data.partners
                  if pt.status == "accepted" and pt.partner_platform == due.recipient_platform

@@ -114,3 +114,26 @@ class PartnerDigestPayload(DigestPayload):
     @property
     def to_partner(self) -> bool:
         return True
+
+
+@dataclass(frozen=True)
+class RoadAlertPayload(Payload):
+    """The partner's notice that the learner's buffer has been 0 since ``since``.
+
+    Claimed with the learner's daily reminder of ``study_date``; ``since`` (the first study
+    day of the episode) is the outbox period, so one episode gives one notice.
+    """
+
+    study_date: date
+    since: date
+
+    @property
+    def to_partner(self) -> bool:
+        return True
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Self:
+        return cls(date.fromisoformat(raw["study_date"]), date.fromisoformat(raw["since"]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"study_date": self.study_date.isoformat(), "since": self.since.isoformat()}
