@@ -14,10 +14,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from bot import progress as p
 from bot.plan import Plan
+from bot.road import DayPlan, week_ahead_of
 from bot.snapshot import LearnerData
 from bot.trackerfile.language import (
     TICKED,
@@ -49,9 +49,9 @@ class Ctx:
         return p.day_totals(self.data)
 
     @functools.cached_property
-    def next_items(self) -> list[Any]:
-        """Return the open items of the next days, as ``progress.next_items`` orders them."""
-        return p.next_items(self.data, self.plan, NEXT_DAYS)
+    def week_ahead(self) -> tuple[DayPlan, ...]:
+        """Return today and the next NEXT_DAYS days as ``/next`` plans them (``bot.road``)."""
+        return week_ahead_of(self.data, self.plan, self.today, days=NEXT_DAYS + 1).days
 
     @functools.cached_property
     def active_days(self) -> set[date]:
@@ -67,11 +67,28 @@ def _maybe(value: float | None) -> str | None:
     return None if value is None else num(value)
 
 
-def _next_item(ctx: Ctx, n: int) -> str | None:
-    if n > len(ctx.next_items):
+def _next_day(ctx: Ctx, n: int) -> str | None:
+    """Write the Nth day after today of the week ahead: its date, hours, lessons, deadlines.
+
+    The first line also lists the lessons the road dated before today that are still open.
+
+    The line is computed, so the import ignores it (like every ``calc`` slot).
+    """
+    if n >= len(ctx.week_ahead):
         return None
-    item = ctx.next_items[n - 1]
-    return f"{item.title} ({item.id})"
+    day = ctx.week_ahead[n]
+    parts = []
+    if day.paused:
+        parts.append("paused")
+    elif day.minutes:
+        parts.append(p.fmt_hours(day.minutes))
+    if n == 1:  # what the road says is late comes first, on the first line
+        parts += [f"overdue {item.title} ({item.id})" for item in ctx.week_ahead[0].overdue]
+    parts += [f"{item.title} ({item.id})" for item in day.items]
+    parts += [f"deadline {encode_text(title)}" for title in day.deadlines]
+    if not parts:
+        return None
+    return f"{day.day:%a %d %b}: " + " · ".join(parts)
 
 
 CALC: dict[str, Callable[[Ctx, str], str | None]] = {
@@ -90,7 +107,7 @@ CALC: dict[str, Callable[[Ctx, str], str | None]] = {
     "milestones": lambda c, a: _nonzero(p.milestones_achieved(c.data, c.plan)),
     "mastered": lambda c, a: _nonzero(p.skills_mastered(c.data, c.plan)),
     "projects": lambda c, a: _nonzero(p.projects_completed(c.data, c.plan)),
-    "next": lambda c, a: _next_item(c, int(a)),
+    "next": lambda c, a: _next_day(c, int(a)),
     "last_updated": lambda c, a: c.today.isoformat(),
     "phase_name": lambda c, a: p.current_phase(c.data, c.plan).short,
     "days_until": lambda c, a: _maybe(p.days_until_goal(c.data, c.plan, c.today)),

@@ -39,7 +39,7 @@ FILLED_WHEN_EMPTY = {
     "**Current Phase**:": "the current phase is computed (top choice and bottom name)",
     "**Status**:": "project statuses are computed (Not Started)",
     "**Overall Readiness**:": "computed from the readiness checklist (0-25%)",
-    "Tomorrow:": "the next 7 days list the next open items of the plan",
+    "Tomorrow:": "the next 7 days: the road's hours and dated lessons (bot.road.week_ahead_of)",
     "Day 2: ______": "next 7 days", "Day 3: ______": "next 7 days",
     "Day 4: ______": "next 7 days", "Day 5: ______": "next 7 days",
     "Day 6: ______": "next 7 days", "Day 7: ______": "next 7 days",
@@ -213,3 +213,23 @@ def test_blocks_declare_where_they_start() -> None:
                   DeadlinesBlock, ExtrasBlock):
         assert issubclass(block, Block)
         assert block.entry.startswith("#")
+
+
+async def test_next_seven_days_come_from_the_road(grammar: Grammar, dc: DataService,
+                                                  alice: Actor) -> None:
+    # Start Mon 30 Nov, 4h a day: Day N of the plan falls on the Nth study day. Today 2h of
+    # 4h are logged (the catch-up ends today), so each day ahead needs the road's 4h.
+    await run(grammar, alice, "/start Europe/Berlin", "/log 2h", "/done day01",
+              '/deadline add "Mock Interview 1" 2026-12-02')
+    lines = (await export_of(dc, alice)).split("\n")
+    start = lines.index("### Next 7 Days Plan") + 3
+    assert lines[start:start + 8] == [
+        "Tomorrow: Tue 01 Dec: 4h · PagedAttention Theory (day02)",
+        "Day 2: Wed 02 Dec: 4h · Block Manager Deep Dive (day03) · deadline Mock Interview 1",
+        "Day 3: Thu 03 Dec: 4h · Attention Kernels Analysis (day04)",
+        "Day 4: Fri 04 Dec: 4h · Scheduler & Batching (day05)",
+        "Day 5: Sat 05 Dec: 4h · Model Executor (day06)",
+        "Day 6: Sun 06 Dec: 4h · Week 1 Review & Integration (day07)",
+        "Day 7: Mon 07 Dec: 4h · KV Cache Management (day08)",
+        "```",
+    ]
