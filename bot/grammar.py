@@ -519,6 +519,13 @@ async def _forget(g: Grammar, a: Actor, args: list[str]) -> Any:
     return await g.services.data.line_forget(a, args)
 
 
+@command("chart", "/chart road|calendar|week",
+         "Draw a chart: your hours against the road, a calendar of study days, or this week.",
+         "/chart road")
+async def _chart(g: Grammar, a: Actor, args: list[str]) -> Any:
+    return await g.services.charts.line_chart(a, args)
+
+
 @command("help", "/help [COMMAND]", "List the commands, or show one with its usage and example.",
          "/help log")
 async def _help(g: Grammar, a: Actor, args: list[str]) -> Any:

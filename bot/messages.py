@@ -167,7 +167,8 @@ def road_status(st: Standing, *, who: str | None = None) -> str:
     return f"you are {p.fmt_hours(st.behind)} behind the road. {way or ''}".rstrip()
 
 
-def _sentence(text: str) -> str:
+def sentence(text: str) -> str:
+    """Start TEXT with a capital and end it with a full stop."""
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "!")) else text + "."
 
@@ -193,7 +194,7 @@ def build_reminder(data: StudyRecord, plan: Plan, today: date, *,
     left = max(commit - logged, 0)
     lines.append(f"**Today**: {p.fmt_hours(logged)} of {p.fmt_hours(commit)} logged"
                  + (f" — {p.fmt_hours(left)} to go." if left else " — commitment met."))
-    lines.append(f"**Road**: {_sentence(road_status(standing(data, plan, today)))}")
+    lines.append(f"**Road**: {sentence(road_status(standing(data, plan, today)))}")
     st = p.streak(data, today)
     if st.days == 0:
         lines.append("**Streak**: none yet — today is a good day to start one.")
@@ -366,7 +367,7 @@ def _road_section(f: DigestFigures, who: str | None) -> list[str]:
                f"{p.fmt_hours(abs(diff))} {'ahead of' if diff > 0 else 'behind'} it")
     return [f"**Road this period**: {p.fmt_hours(f.road_period_minutes)} committed, "
             f"{p.fmt_hours(f.period_minutes)} logged ({against})",
-            f"**Safety buffer**: {_sentence(road_status(f.standing, who=who))}"]
+            f"**Safety buffer**: {sentence(road_status(f.standing, who=who))}"]
 
 
 def _hours_section(f: DigestFigures, plan: Plan, who: str | None = None) -> list[str]:
@@ -460,6 +461,22 @@ def _deadlines_section(f: DigestFigures) -> list[str]:
         for title, due, days in f.deadlines)]
 
 
+def _week_spec(f: DigestFigures, plan: Plan, span: str) -> ChartSpec:
+    return ChartSpec(
+        days=tuple((d.day, round(d.minutes / 60, 2)) for d in f.days),
+        commitment_hours=f.commitment_minutes / 60,
+        cumulative_before=f.cumulative_before_minutes / 60,
+        target_min=float(plan.hours_min), target_max=float(plan.hours_max),
+        title=f"{span} to {f.last:%d %b %Y}",
+    )
+
+
+def week_chart_spec(data: StudyRecord, plan: Plan, today: date) -> ChartSpec:
+    """Return the weekly chart of the seven study days ending with TODAY (``/chart week``)."""
+    return replace(_week_spec(digest_figures(data, plan, today), plan, "Week"),
+                   filename=f"pacer-week-{today.isoformat()}.png")
+
+
 def build_digest(data: StudyRecord, plan: Plan, today: date, *, weeks: int = 1,
                  score_dates: Mapping[str, date] | None = None,
                  partner: bool = False, share: Iterable[str] = SHAREABLE,
@@ -490,14 +507,7 @@ def build_digest(data: StudyRecord, plan: Plan, today: date, *, weeks: int = 1,
         lines += _deadlines_section(f)
     spec = None
     if chart and "hours" in shown and f.days:
-        spec = ChartSpec(
-            days=tuple((d.day, round(d.minutes / 60, 2)) for d in f.days),
-            commitment_hours=f.commitment_minutes / 60,
-            cumulative_before=f.cumulative_before_minutes / 60,
-            target_min=float(plan.hours_min), target_max=float(plan.hours_max),
-            title=f"{span} to {f.last:%d %b %Y}",
-            road=road_figures(data, plan, today),
-        )
+        spec = replace(_week_spec(f, plan, span), road=road_figures(data, plan, today))
     kind = "digest-partner" if partner else "digest"
     what = "fortnightly" if weeks == 2 else "weekly"
     title = (f"{_clip(prof.display_name, 60)}'s {what} digest" if partner

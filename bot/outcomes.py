@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from bot.charts import CalendarFigures, RoadFigures
+from bot.messages import ChartSpec
 from bot.replies import Celebration
+from bot.road import Standing
 
 
 @dataclass(kw_only=True)
@@ -210,3 +213,22 @@ class IdentityLinked(Outcome):
 class DeliveryMoved(Outcome):
     platform: str
     changed: bool
+
+
+@dataclass(kw_only=True)
+class ChartDrawn(Outcome):
+    """A chart drawn on demand: its PNG and the figures behind its caption.
+
+    ``road``, ``calendar`` or ``week`` holds the figures of the KIND drawn; ``path`` is set
+    when the console wrote the PNG to a file.
+    """
+
+    kind: str
+    today: date
+    png: bytes
+    filename: str
+    standing: Standing
+    road: RoadFigures | None = None
+    calendar: CalendarFigures | None = None
+    week: ChartSpec | None = None
+    path: str | None = None

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bot import outcomes as o
+from bot.messages import road_status, sentence
 from bot.progress import fmt_hours
 from bot.quoting import quote_input
 from bot.rendering import (
@@ -24,7 +25,7 @@ from bot.rendering import (
     render_summary,
     render_week,
 )
-from bot.replies import Reply
+from bot.replies import Attachment, Reply
 from bot.services.views import PlansView, SettingsView, TrackerView
 from bot.settings_input import SETTINGS
 from bot.timing import as_zone
@@ -307,4 +308,39 @@ def _plans(v: PlansView) -> Reply:
     return _text("\n".join(f"`{p.id}` — {p.title}" for p in v.plans), "Plans")
 
 
-__all__ = ["hhmm", "present", "renders"]
+# --- charts on demand ----------------------------------------------------------------------
+
+
+_CHART_TITLES = {"road": "Your road", "calendar": "Your study calendar", "week": "Your week"}
+
+
+def chart_caption(r: o.ChartDrawn) -> str:
+    """Say in words what the chart R shows, from the same figures it draws."""
+    st = r.standing
+    if r.road is not None:
+        return (f"Logged {fmt_hours(st.logged)}; the road is at {fmt_hours(st.road.at(r.today))} "
+                f"today and ends at {fmt_hours(st.road.final)} on {st.road.end:%a %d %b %Y}.\n"
+                f"**Safety buffer**: {sentence(road_status(st))}")
+    if r.calendar is not None:
+        cells = r.calendar.cells
+        studied = sum(1 for c in cells if c.minutes)
+        total = sum(c.minutes for c in cells)
+        since = f" since {cells[0].day:%a %d %b}" if cells else ""
+        return (f"{plural(len(cells), 'day')}{since}, {studied} with study, "
+                f"{fmt_hours(total)} in all.")
+    assert r.week is not None
+    logged = round(sum(h for _, h in r.week.days) * 60)
+    return (f"{fmt_hours(logged)} logged in the seven days to {r.today:%a %d %b} "
+            f"(commitment {fmt_hours(round(r.week.commitment_hours * 60))} a day).")
+
+
+@renders(o.ChartDrawn)
+def _chart(r: o.ChartDrawn) -> Reply:
+    text = chart_caption(r)
+    if r.path is not None:
+        text += f"\nWrote {r.path} ({len(r.png)} bytes)."
+    return _text(text, _CHART_TITLES[r.kind],
+                 attachment=Attachment(r.filename, r.png, _CHART_TITLES[r.kind]))
+
+
+__all__ = ["chart_caption", "hhmm", "present", "renders"]

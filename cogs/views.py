@@ -1,6 +1,8 @@
-"""Views: /progress, /week, /skills, /summary, /next and /help."""
+"""Views: /progress, /week, /skills, /summary, /next, /chart and /help."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 import discord
 from discord import app_commands
@@ -46,6 +48,15 @@ class Views(commands.Cog):
     @app_commands.command(name="next", description="What is next on your plan")
     async def next(self, interaction: discord.Interaction) -> None:
         await respond(interaction, self.services.views.next_items(actor_of(interaction)))
+
+    @app_commands.command(name="chart", description="A chart: hours against the road, a "
+                          "calendar of study days, or this week")
+    @app_commands.describe(kind="road: hours against the road · calendar: hours per day · "
+                           "week: this week's bars")
+    async def chart(self, interaction: discord.Interaction,
+                    kind: Literal["road", "calendar", "week"]) -> None:
+        # respond() defers while the chart renders (in a worker thread) and attaches the PNG.
+        await respond(interaction, self.services.charts.chart(actor_of(interaction), kind))
 
     @app_commands.command(name="help", description="List Pacer's commands")
     async def help(self, interaction: discord.Interaction) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.services.accounts import AccountService
+from bot.services.charts import ChartService
 from bot.services.checklist import ChecklistService
 from bot.services.context import Context
 from bot.services.deadlines import DeadlineService
@@ -45,6 +46,7 @@ class Services:
         self.partners = PartnerService(ctx, self.units)
         self.spaces = SpaceService(ctx, self.units)
         self.views = ViewService(ctx, self.units)
+        self.charts = ChartService(ctx, self.units)
         self.reminders = ReminderService(ctx, self.units)
         self.accounts = AccountService(ctx, self.units)
         # The data rights (export, import, forget-me) apply imports through the services
