@@ -43,7 +43,7 @@ class ChartService(Service):
     async def chart(self, actor: Actor, kind: str) -> ChartDrawn:
         """Draw the chart KIND (one of CHART_KINDS) of the learner's tracker today."""
         if kind not in CHART_KINDS:
-            raise InputError(f"No chart `{quote_input(kind)}`: choose one of "
+            raise InputError(f"No chart {quote_input(kind)}: choose one of "
                              f"{', '.join(CHART_KINDS)} (`{CHART_USAGE}`).")
         async with self.ctx.store.read() as session:
             row = await self.ctx.learner(session, actor)
