@@ -396,7 +396,9 @@ _VIEW_HELP = {
     "progress": ("/progress", "Show your overall and weekly progress, hours, streak and pace."),
     "skills": ("/skills", "Show your self-assessment matrix across the plan weeks."),
     "summary": ("/summary", "Show the plan's final summary of your tracker."),
-    "next": ("/next", "Show the next open items of your plan."),
+    "next": ("/next", "Show the next seven study days: dated items, hours and deadlines."),
+    "milestones": ("/milestones", "Show the milestones you reached, with dates, and what the "
+                   "open ones need."),
 }
 
 
