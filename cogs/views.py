@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.catalogue import CATALOGUE
 from bot.discord.client import PacerBot
 from bot.discord.replies import actor_of, respond, show, week_choices
 from bot.replies import Reply
@@ -49,8 +50,7 @@ class Views(commands.Cog):
     async def next(self, interaction: discord.Interaction) -> None:
         await respond(interaction, self.services.views.next_items(actor_of(interaction)))
 
-    @app_commands.command(name="chart", description="A chart: hours against the road, a "
-                          "calendar of study days, or this week")
+    @app_commands.command(name="chart", description=CATALOGUE["chart"].summary)
     @app_commands.describe(kind="road: hours against the road · calendar: hours per day · "
                            "week: this week's bars")
     async def chart(self, interaction: discord.Interaction,
