@@ -1,6 +1,8 @@
-"""Time render_week_chart: mean/p50/p95 ms per chart and peak RSS.
+"""Time a chart: mean/p50/p95 ms per chart and peak RSS.
 
-Run: .venv/bin/python bench/bench_chart.py [--n 200] [--warmup 5]
+Run: .venv/bin/python bench/bench_chart.py [--n 200] [--warmup 5] [--kind week|road|calendar]
+(``week``: render_week_chart; ``road``: render_road_chart of a 10-week road; ``calendar``:
+render_calendar_chart of 10 weeks of days).
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ import statistics
 import time
 from datetime import date, timedelta
 
-from bot.charts import render_week_chart
+from bot.charts import (
+    CalendarCell,
+    CalendarFigures,
+    RoadFigures,
+    render_calendar_chart,
+    render_road_chart,
+    render_week_chart,
+)
 
 
 def make_inputs(count: int, seed: int = 7) -> list[tuple]:
@@ -27,6 +36,31 @@ def make_inputs(count: int, seed: int = 7) -> list[tuple]:
     return inputs
 
 
+def make_road_inputs(count: int, seed: int = 7) -> list[RoadFigures]:
+    """Build `count` varied road charts: a 70-day road of 4 h a day, logs up to a varied day."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        today = 10 + i % 60
+        logged, total = [], 0.0
+        for _ in range(today):
+            total += round(rng.uniform(0, 6) * 4) / 4
+            logged.append(total)
+        last = date(2027, 1, 4) + timedelta(today - 1)
+        road = tuple(min(150.0, 4.0 * (d + 1)) for d in range(70))
+        out.append(RoadFigures(date(2027, 1, 4), road, tuple(logged), (150.0, 200.0), last,
+                               ((last, total), (date(2027, 4, 1), 150.0))))
+    return out
+
+
+def make_calendar_inputs(count: int, seed: int = 7) -> list[CalendarFigures]:
+    """Build `count` calendars of 70 days with varied hours."""
+    rng = random.Random(seed)
+    return [CalendarFigures(tuple(CalendarCell(date(2027, 1, 4) + timedelta(d), d // 7, d % 7,
+                                               rng.randrange(0, 360, 15)) for d in range(70)),
+                            10, 240) for _ in range(count)]
+
+
 def percentile(sorted_values: list[float], fraction: float) -> float:
     """Return the nearest-rank percentile of already sorted values."""
     rank = max(1, round(fraction * len(sorted_values)))
@@ -38,23 +72,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="charts to time (default 200)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed charts first (default 5)")
+    parser.add_argument("--kind", choices=("week", "road", "calendar"), default="week")
     args = parser.parse_args()
 
-    inputs = make_inputs(args.n)
+    inputs: list = make_inputs(args.n)
+    render = lambda chart: render_week_chart(*chart)  # noqa: E731
+    if args.kind == "road":
+        inputs, render = make_road_inputs(args.n), render_road_chart
+    elif args.kind == "calendar":
+        inputs, render = make_calendar_inputs(args.n), render_calendar_chart
     for chart in inputs[: args.warmup]:
-        render_week_chart(*chart)
+        render(chart)
 
     timings_ms = []
     total_bytes = 0
     for chart in inputs:
         started = time.perf_counter()
-        png = render_week_chart(*chart)
+        png = render(chart)
         timings_ms.append((time.perf_counter() - started) * 1000)
         total_bytes += len(png)
 
     timings_ms.sort()
     peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
-    print(f"charts: {args.n} (after {args.warmup} warm-up), 900x400 PNG")
+    print(f"{args.kind} charts: {args.n} (after {args.warmup} warm-up)")
     print(
         f"ms per chart: mean {statistics.fmean(timings_ms):.1f}  "
         f"p50 {percentile(timings_ms, 0.50):.1f}  p95 {percentile(timings_ms, 0.95):.1f}  "
