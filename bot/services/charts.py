@@ -28,11 +28,13 @@ from bot.parsing import quote_input
 from bot.plan import Plan
 from bot.road import standing
 from bot.services.base import Service
-from bot.services.data import CONSOLE
 from bot.snapshot import LearnerData, load_one
 
 log = logging.getLogger(__name__)
 
+# The console front's platform name, as in bot.services.data (importing that module from
+# here would close an import cycle through bot.trackerfile.apply).
+CONSOLE = "console"
 CHART_KINDS = ("road", "calendar", "week")
 CHART_USAGE = "/chart road|calendar|week"
 
