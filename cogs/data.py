@@ -16,10 +16,10 @@ from discord.ext import commands
 from bot.discord.client import PacerBot
 from bot.discord.errors import report_error
 from bot.discord.replies import actor_of, core_of, paced, respond, show
-from bot.importer import MAX_BYTES
 from bot.presenting import present
 from bot.replies import Reply
 from bot.services.data import DataService
+from bot.trackerfile import MAX_BYTES
 
 FORMAT_CHOICES = [app_commands.Choice(name="Markdown tracker (.md)", value="markdown"),
                   app_commands.Choice(name="Everything, as JSON", value="json"),
