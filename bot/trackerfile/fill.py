@@ -85,7 +85,8 @@ def _next_day(ctx: Ctx, n: int) -> str | None:
     if n == 1:  # what the road says is late comes first, on the first line
         parts += [f"overdue {item.title} ({item.id})" for item in ctx.week_ahead[0].overdue]
     parts += [f"{item.title} ({item.id})" for item in day.items]
-    parts += [f"deadline {encode_text(title)}" for title in day.deadlines]
+    # By title: the file must not depend on the order the deadlines were stored in.
+    parts += [f"deadline {encode_text(title)}" for title in sorted(day.deadlines)]
     if not parts:
         return None
     return f"{day.day:%a %d %b}: " + " · ".join(parts)
