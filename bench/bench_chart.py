@@ -1,6 +1,8 @@
 """Time render_week_chart: mean/p50/p95 ms per chart and peak RSS.
 
 Run: .venv/bin/python bench/bench_chart.py [--n 200] [--warmup 5]
+
+Target (issue 4): a chart in at most 30 ms (mean).
 """
 
 from __future__ import annotations
@@ -9,8 +11,12 @@ import argparse
 import random
 import resource
 import statistics
+import sys
 import time
 from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.charts import render_week_chart
 
@@ -62,6 +68,9 @@ def main() -> None:
     )
     print(f"mean PNG size: {total_bytes / args.n / 1024:.1f} KiB")
     print(f"peak RSS: {peak_rss_mib:.1f} MiB")
+    mean = statistics.fmean(timings_ms)
+    print(f"target: a chart <= 30 ms (issue 4): mean {mean:.1f} ms "
+          f"({'met' if mean <= 30 else 'NOT met'})")
 
 
 if __name__ == "__main__":

@@ -262,6 +262,9 @@ def report(pacer: Timings, peer: Timings, label: str) -> dict[str, float]:
         ratios[f"{name}_p50"], ratios[f"{name}_p99"] = p50, p99
         print(f"  /{name:<9} {row[0]}   {row[1]}   ratio Pacer/peer p50 {p50:.2f}x, "
               f"p99 {p99:.2f}x")
+    met = ratios["log_p50"] <= 1.5
+    print(f"target: /log p50 within 1.5x of the bare bot, {label.split(' ', 1)[0]}: "
+          f"{ratios['log_p50']:.2f}x ({'met' if met else 'NOT met'})")
     return ratios
 
 
