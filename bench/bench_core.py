@@ -219,11 +219,11 @@ async def one_run(url: str | None, commands: int, tasks: int, learners: int) -> 
     """Run Pacer and the raw peers once, print them, and return Pacer's rate / the best peer's."""
     pacer = await run_pacer(await fresh(url, "pacer.sqlite3"), commands, tasks, learners)
     if url is None:
-        peers = [await run_raw_sqlite(sqlite_path(await fresh(None, f"raw-{kind}.sqlite3")),
+        peers = [await run_raw_sqlite(sqlite_path(sqlite_url(f"raw-{kind}.sqlite3")),
                                       commands, tasks, learners, shared=kind == "shared")
                  for kind in ("shared", "per-task")]
-    else:
-        peers = [await run_raw_pg(await fresh(url, ""), commands, tasks, learners)]
+    else:  # the peers make their own table: no migrations
+        peers = [await run_raw_pg(await recreate_pg(url), commands, tasks, learners)]
     best = max(peers, key=lambda r: r.rate)
     for r in (pacer, *peers):
         print(r.line())
