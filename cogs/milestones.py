@@ -6,9 +6,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.catalogue import CATALOGUE
 from bot.discord.client import PacerBot
 from bot.discord.replies import actor_of, respond
-from bot.grammar import COMMANDS
 
 
 class Milestones(commands.Cog):
@@ -18,7 +18,7 @@ class Milestones(commands.Cog):
         self.bot = bot
         self.services = bot.core.services
 
-    @app_commands.command(name="milestones", description=COMMANDS["milestones"].summary[:100])
+    @app_commands.command(name="milestones", description=CATALOGUE["milestones"].summary)
     async def milestones(self, interaction: discord.Interaction) -> None:
         await respond(interaction, self.services.views.milestones(actor_of(interaction)))
 
