@@ -146,8 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     secrets = []
     try:
-        secrets = [s for s in (settings.discord_token(), settings.slack.bot_token,
-                               settings.slack.signing_secret) if s]
+        secrets = [s for s in (settings.discord_token(), *settings.slack.secrets()) if s]
     except ConfigError as exc:
         print(f"pacer: configuration error: {exc}", file=sys.stderr)
         return 2

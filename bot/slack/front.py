@@ -1,0 +1,272 @@
+"""The Slack front's state and its one translation: a Slack request to a typed core call.
+
+``SlackFront`` holds the core, the Web API client, the DM cache and the sender; the listeners
+(``bot.slack.commands``, ``bot.slack.actions``, ``bot.slack.events``) call it. Visibility
+follows Discord's rule: errors and private views are ephemeral; a ``shareable`` reply the
+learner allows to be ``public`` (``/log``, ``/done``) is posted in the channel; in the learner's
+DM with Pacer everything is a normal message. Link codes are always ephemeral: whoever reads
+one can join the tracker.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import parsing
+from bot.actions import STALE, parse_action
+from bot.actors import Actor
+from bot.app import Core
+from bot.errors import InputError, PacerError
+from bot.grammar import COMMANDS
+from bot.presenting import present
+from bot.replies import Reply
+from bot.slack.blocks import ACTION_PREFIX, fallback_text, reply_messages
+from bot.slack.home import home_view
+from bot.slack.sender import TRANSPORT_ERRORS, ChannelPacer, DmChannels, SlackSender
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+SLASH = "/pacer"
+IN_CHANNEL, EPHEMERAL = "in_channel", "ephemeral"
+ALWAYS_EPHEMERAL = frozenset({"link"})
+_MENTION = re.compile(r"<@(?P<id>[UW][A-Z0-9]{2,20})(?:\|(?P<name>[^>]{1,80}))?>")
+_NAMES = sorted(COMMANDS, key=len, reverse=True)
+_COMMAND_REF = re.compile(r"(?<![\w/])/(?=(?:" + "|".join(map(re.escape, _NAMES))
+                          + r")(?![\w-]))")
+# Commands (with the arguments that make them) that only read the tracker.
+_READS = frozenset({"help", "progress", "week", "skills", "summary", "next", "digest",
+                    "export"})
+_READS_WITHOUT_ARGS = frozenset({"notes", "deadline", "deadlines", "settings", "setting",
+                                 "plan", "plans", "link", "forget-me"})
+
+Respond = Callable[..., Awaitable[Any]]
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's escaping of what the user typed (``&amp;`` ``&lt;`` ``&gt;``)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def slack_commands(text: str) -> str:
+    """Spell the core's command references the Slack way: ``/log 2h`` → ``/pacer log 2h``."""
+    return _COMMAND_REF.sub(f"{SLASH} ", text)
+
+
+def for_slack(reply: Reply) -> Reply:
+    """Rewrite a reply's command references for Slack."""
+    reply.text = slack_commands(reply.text)
+    reply.notices = [slack_commands(n) for n in reply.notices]
+    return reply
+
+
+def help_reply(args: Sequence[str]) -> Reply | None:
+    """Return Slack's command list (``/pacer help``); None lets the grammar answer the rest."""
+    if args:
+        return None
+    lines = [f"`{SLASH} {name}` — {h.summary}" for name, h in COMMANDS.items()]
+    lines.append(f"`{SLASH} help COMMAND` shows its usage and an example, e.g. "
+                 f"`{SLASH} help log`.")
+    return Reply("\n".join(lines), title="Pacer commands")
+
+
+def response_type(command: str, reply: Reply, in_dm: bool) -> str:
+    """Choose where a reply goes: in the channel or only to the learner."""
+    if command in ALWAYS_EPHEMERAL:
+        return EPHEMERAL
+    if in_dm:
+        return IN_CHANNEL
+    if not reply.error and reply.shareable and reply.public:
+        return IN_CHANNEL
+    return EPHEMERAL
+
+
+def changes_tracker(command: str, args: Sequence[str]) -> bool:
+    """Tell whether a command line writes (then the App Home is published again)."""
+    if command in _READS:
+        return False
+    if command in _READS_WITHOUT_ARGS and (not args or args[0].lower() in {"list", "show"}):
+        return False
+    return True
+
+
+def apology(where: str, exc: BaseException) -> Reply:
+    """Log an unexpected error with an id and return the short apology the user sees."""
+    error_id = uuid.uuid4().hex[:8]
+    log.error("unexpected error %s in %s", error_id, where, exc_info=exc)
+    return Reply("Sorry, something went wrong on Pacer's side. It has been logged as error "
+                 f"`{error_id}`; please try again, and mention that id if it keeps happening.",
+                 error=True)
+
+
+class SlackFront:
+    """Pacer on Slack: the core, the Web API client, DM channels and the sender."""
+
+    def __init__(self, core: Core, client: AsyncWebClient, *,
+                 pacer: ChannelPacer | None = None) -> None:
+        self.core = core
+        self.client = client
+        self.dms = DmChannels(core.store, client, core.clock)
+        self.sender = SlackSender(client, self.dms, pacer)
+
+    # --- who and where -------------------------------------------------------------------
+
+    @staticmethod
+    def actor(team_id: str | None, user_id: str, name: str | None,
+              channel_id: str | None) -> Actor:
+        """Build the Actor of a Slack user in a workspace and channel."""
+        return Actor(PLATFORM, user_id, (name or user_id)[:100], space_id=team_id,
+                     channel_id=channel_id)
+
+    @staticmethod
+    def resolver(team_id: str | None) -> Callable[[str], Actor]:
+        """Return the grammar hook that turns a Slack mention into the partner's Actor."""
+        def resolve(text: str) -> Actor:
+            found = _MENTION.fullmatch(text.strip())
+            if found is None:
+                raise InputError(f"Name your partner with a mention, e.g. `{SLASH} partner "
+                                 "invite @ana` (someone in this workspace).")
+            return Actor(PLATFORM, found["id"], found["name"] or found["id"], space_id=team_id)
+        return resolve
+
+    async def in_bot_dm(self, user_id: str, channel_id: str | None,
+                        channel_name: str | None = None) -> bool:
+        """Tell whether CHANNEL_ID is the user's own DM with Pacer (not a DM with a person)."""
+        if not channel_id or not (channel_id.startswith("D")
+                                  or channel_name == "directmessage"):
+            return False
+        try:
+            return channel_id == await self.dms.channel_for(user_id)
+        except TRANSPORT_ERRORS:
+            log.info("could not open the DM of %s to compare channels", user_id)
+            return False
+
+    async def profile_timezone(self, user_id: str) -> str | None:
+        """Return the user's time zone from their Slack profile (``users.info``), if any."""
+        try:
+            response = await self.client.users_info(user=user_id)
+        except TRANSPORT_ERRORS:
+            log.info("users.info failed for %s; no default time zone", user_id)
+            return None
+        tz = (response.get("user") or {}).get("tz")
+        return tz if isinstance(tz, str) and tz else None
+
+    # --- commands ------------------------------------------------------------------------
+
+    async def run_line(self, actor: Actor, text: str) -> tuple[str, Reply]:
+        """Run ``/pacer TEXT`` as ACTOR; return the command name and its reply."""
+        try:
+            tokens = parsing.tokenize(text.strip())
+        except PacerError as exc:
+            return "", for_slack(Reply(exc.message, error=True))
+        if not tokens:
+            tokens = ["help"]
+        name, args = tokens[0].lstrip("/").lower(), tokens[1:]
+        if name == "help" and (own := help_reply(args)) is not None:
+            return name, own
+        line = "/" + text.strip().lstrip("/")
+        note = None
+        if name == "start" and all("=" in a[1:] for a in args):  # no zone named
+            tz = await self.profile_timezone(actor.external_id)
+            if tz is not None:
+                rest = re.split(r"\s+", line, maxsplit=1)[1:]
+                line = " ".join(["/start", tz, *rest])
+                note = (f"Time zone {tz} is taken from your Slack profile; "
+                        f"`{SLASH} settings timezone=Area/City` sets another.")
+        reply = await self.core.grammar.dispatch(actor, line.strip(),
+                                                 resolve_user=self.resolver(actor.space_id))
+        if note and not reply.error:
+            reply.notices.insert(0, note)
+        return name, for_slack(reply)
+
+    async def answer(self, respond: Respond, actor: Actor, reply: Reply, where: str) -> None:
+        """Send REPLY through the response URL (files go to the learner's DM)."""
+        if reply.attachment is not None:
+            try:
+                channel = await self.dms.channel_for(actor.external_id)
+                file = reply.attachment
+                await self.client.files_upload_v2(
+                    channel=channel, file=file.data, filename=file.filename,
+                    title=file.description or file.filename)
+                reply.notices.append(f"{file.filename} is in your DM with Pacer.")
+            except TRANSPORT_ERRORS as exc:
+                log.warning("could not upload %s for %s: %s", reply.attachment.filename,
+                            actor.external_id, exc)
+                reply.notices.append("The file could not be uploaded; try again later.")
+        text = fallback_text(reply.title, reply.text)
+        for blocks in reply_messages(reply):
+            await respond(text=text, blocks=blocks, response_type=where,
+                          replace_original=False)
+
+    async def slash(self, body: dict[str, Any], respond: Respond) -> None:
+        """Answer one ``/pacer`` command (already acknowledged)."""
+        user_id = str(body.get("user_id", ""))
+        actor = self.actor(body.get("team_id"), user_id, body.get("user_name"),
+                           body.get("channel_id"))
+        text = unescape(str(body.get("text") or ""))
+        try:
+            name, reply = await self.run_line(actor, text)
+            in_dm = await self.in_bot_dm(user_id, actor.channel_id, body.get("channel_name"))
+        except Exception as exc:
+            name, reply, in_dm = "", apology(f"{SLASH} {text[:40]!r}", exc), False
+        await self.answer(respond, actor, reply, response_type(name, reply, in_dm))
+        if not reply.error and name and changes_tracker(name, text.split()[1:]):
+            await self.publish_home(actor)
+
+    # --- buttons -------------------------------------------------------------------------
+
+    async def press(self, actor: Actor, action: str) -> Reply:
+        """Run a pressed button's action (``log:1h``, ``snooze:evening``, ``done:ITEM``)."""
+        try:
+            if action.startswith("done:") and len(action) > len("done:"):
+                outcome: Any = await self.core.services.checklist.mark_done(
+                    actor, action.removeprefix("done:"))
+            else:
+                parsed = parse_action(action)
+                if parsed is None:
+                    return Reply(slack_commands(STALE), error=True)
+                outcome = await parsed.run(self.core.services, actor)
+            return for_slack(present(outcome))
+        except PacerError as exc:
+            return for_slack(Reply(exc.message, error=True))
+
+    async def button(self, body: dict[str, Any], action: dict[str, Any],
+                     respond: Respond) -> None:
+        """Answer a button press on a message or on the App Home (already acknowledged)."""
+        user = body.get("user") or {}
+        team_id = (body.get("team") or {}).get("id") or user.get("team_id")
+        container = body.get("container") or {}
+        channel_id = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        actor = self.actor(team_id, str(user.get("id", "")),
+                           user.get("username") or user.get("name"), channel_id)
+        value = str(action.get("value") or action.get("action_id", "")
+                    .removeprefix(ACTION_PREFIX))
+        try:
+            reply = await self.press(actor, value)
+        except Exception as exc:
+            reply = apology(f"button {value[:40]!r}", exc)
+        if container.get("type") == "view":
+            await self.publish_home(actor, status=reply)
+            return
+        in_dm = await self.in_bot_dm(actor.external_id, channel_id)
+        await self.answer(respond, actor, reply, IN_CHANNEL if in_dm else EPHEMERAL)
+        if not reply.error:
+            await self.publish_home(actor)
+
+    # --- the App Home --------------------------------------------------------------------
+
+    async def publish_home(self, actor: Actor, status: Reply | None = None) -> None:
+        """Publish the learner's App Home (their living tracker); failures are only logged."""
+        try:
+            view = await home_view(self.core.services, actor, status)
+            await self.client.views_publish(user_id=actor.external_id, view=view)
+        except TRANSPORT_ERRORS as exc:
+            log.warning("views.publish for %s failed: %s", actor.external_id, exc)
+        except Exception:
+            log.exception("could not build the App Home of %s", actor.external_id)
