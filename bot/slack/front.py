@@ -46,6 +46,8 @@ _READS = frozenset({"help", "progress", "week", "skills", "summary", "next", "di
 _READS_WITHOUT_ARGS = frozenset({"notes", "deadline", "deadlines", "settings", "setting",
                                  "plan", "plans", "link", "forget-me"})
 
+NO_IMPORT = ("A tracker file cannot be imported on Slack yet: run /import on Discord (attach "
+             "the .md file) or on the console, then `/pacer link` joins this account to it.")
 Respond = Callable[..., Awaitable[Any]]
 
 
@@ -170,6 +172,8 @@ class SlackFront:
         name, args = tokens[0].lstrip("/").lower(), tokens[1:]
         if name == "help" and (own := help_reply(args)) is not None:
             return name, own
+        if name == "import" and (not args or args[0].lower() not in {"confirm", "cancel"}):
+            return name, Reply(NO_IMPORT, error=True)
         line = "/" + text.strip().lstrip("/")
         note = None
         if name == "start" and all("=" in a[1:] for a in args):  # no zone named

@@ -66,12 +66,22 @@ class Slack:
         return first.get("response_type", ""), texts_sent(first)
 
     async def press(self, action: str, user: str = ANA, *, channel: str | None = None,
-                    message_ts: str | None = None, home: bool = False) -> dict[str, Any]:
-        """Press a button over Socket Mode; return the payload sent."""
+                    message_ts: str | None = None) -> list[dict[str, Any]]:
+        """Press a message button over Socket Mode; return the responses it got."""
         payload = self.standin.button_payload(action, user, channel=channel,
-                                              message_ts=message_ts, home=home)
+                                              message_ts=message_ts)
         await self.standin.send_envelope("interactive", payload)
-        return payload
+        url = payload["response_url"]
+        return await self.standin.wait_for(
+            lambda: [r for r in self.standin.responses if r["url"] == url])
+
+    async def press_home(self, action: str, user: str = ANA) -> dict[str, Any]:
+        """Press a button of the App Home; return the view published next."""
+        before = len(self.standin.views)
+        await self.standin.send_envelope("interactive",
+                                         self.standin.button_payload(action, user, home=True))
+        return await self.standin.wait_for(
+            lambda: len(self.standin.views) > before and self.standin.views[-1])
 
     async def dm_channel(self, user: str) -> str:
         return await self.runtime.front.dms.channel_for(user)
