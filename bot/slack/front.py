@@ -220,8 +220,11 @@ class SlackFront:
         except Exception as exc:
             name, reply, in_dm = "", apology(f"{SLASH} {text[:40]!r}", exc), False
         await self.answer(respond, actor, reply, response_type(name, reply, in_dm))
-        if not reply.error and name and changes_tracker(name, text.split()[1:]):
-            await self.publish_home(actor)
+        if reply.error or not name or not changes_tracker(name, text.split()[1:]):
+            return
+        if name == "forget-me":  # forgotten: not even the DM channel stays in memory
+            self.dms.forget(user_id)
+        await self.publish_home(actor)
 
     # --- buttons -------------------------------------------------------------------------
 
