@@ -22,18 +22,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import models as m
 from bot.actors import Actor
+from bot.errors import StateError
+from bot.learners import learner_of
 from bot.limits import UNDO_KEEP
 from bot.outbox import outbox_key
 from bot.outcomes import Outcome
 from bot.plan import Milestone, Plan
 from bot.replies import Celebration
-from bot.services.context import Context
+from bot.services.context import NOT_STARTED, Context
 from bot.services.milestones import new_milestones, record_milestone
 from bot.timing import next_digest_at, next_reminder_at
 from bot.undo import ChangeSet
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 OutcomeT = TypeVar("OutcomeT", bound=Outcome)
 T = TypeVar("T")
 RETRIES = 3
+PRUNE_EVERY = 10  # prune the undo log on every tenth entry: 50 to 59 entries are kept
 TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "08000", "08003", "08006", "57P01"}
 
 
@@ -57,6 +60,7 @@ class Unit:
     now: datetime
     changes: ChangeSet
     description: str = "change"
+    has_notices: bool = False
     celebrations: list[Celebration] = field(default_factory=list)
 
     @property
@@ -123,9 +127,17 @@ class Units:
     async def change(self, actor: Actor, description: str = "change") -> AsyncIterator[Unit]:
         """Open one change of ACTOR's tracker; on exit record milestones and the undo entry."""
         async with self.ctx.store.write() as session:
-            row = await self.ctx.learner(session, actor, lock=True)
+            # One statement: the locked learner row, and whether notices wait for them.
+            waiting = select(m.Notice.id).where(m.Notice.learner_id == m.Learner.id).exists()
+            stmt = select(m.Learner, waiting).where(learner_of(actor)).with_for_update(
+                of=m.Learner)
+            found = (await session.execute(stmt)).first()
+            if found is None:
+                raise StateError(NOT_STARTED)
+            row, has_notices = found
             unit = Unit(session, row, self.ctx.plan_for(row), self.ctx.today_for(row),
-                        self.ctx.now(), ChangeSet(session), description)
+                        self.ctx.now(), ChangeSet(session), description,
+                        has_notices=bool(has_notices))
             yield unit
             await self._finish(unit)
 
@@ -136,7 +148,8 @@ class Units:
                 outcome = await build(unit)
                 outcome.celebrations = unit.celebrations
                 outcome.public = bool(unit.row.public_posts)
-                outcome.notices = await take_notices(unit.session, unit.row.id)
+                if unit.has_notices:
+                    outcome.notices = await take_notices(unit.session, unit.row.id)
             return outcome
 
         return await retry_transient(attempt)
@@ -164,10 +177,11 @@ class Units:
             await record_milestone(unit, ms.id, unit.today, announced=False)
             unit.celebrations.append(Celebration(ms.id, ms.title, ms.kind, unit.today))
             await _mark_announced(unit, ms)
-        unit.session.add(m.UndoEntry(learner_id=unit.row.id, description=unit.description[:300],
-                                     ops=unit.changes.ops, created_at=unit.now))
-        await unit.session.flush()
-        await _prune_undo(unit.session, unit.row.id)
+        entry_id = await unit.session.scalar(insert(m.UndoEntry).values(
+            learner_id=unit.row.id, description=unit.description[:300], ops=unit.changes.ops,
+            created_at=unit.now).returning(m.UndoEntry.id))
+        if entry_id is not None and entry_id % PRUNE_EVERY == 0:
+            await _prune_undo(unit.session, unit.row.id)
 
 
 async def _mark_announced(unit: Unit, ms: Milestone) -> None:
