@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BOT = ROOT / "bot"
 # The glue that starts a front may import its platform; nothing else in bot/ may.
 GLUE = {"bot/discord_front.py", "bot/slack_front.py", "bot/console.py", "bot/__main__.py"}
+GLUE_PACKAGES = ("bot/slack/",)  # a front that is a package: every module of it is glue
 PLATFORMS = ("discord", "slack", "slack_sdk", "slack_bolt", "cogs")
 NAME_RE = re.compile(r"^[-_a-z0-9]{1,32}$")
 NO_DESCRIPTION = "…"  # what discord.py fills in when a command or option has none
@@ -25,7 +26,8 @@ NO_DESCRIPTION = "…"  # what discord.py fills in when a command or option has 
 def core_files() -> list[Path]:
     """List every Python file of bot/ that is not glue (migrations included)."""
     return sorted(p for p in BOT.rglob("*.py")
-                  if p.relative_to(ROOT).as_posix() not in GLUE and "__pycache__" not in p.parts)
+                  if p.relative_to(ROOT).as_posix() not in GLUE and "__pycache__" not in p.parts
+                  and not p.relative_to(ROOT).as_posix().startswith(GLUE_PACKAGES))
 
 
 def core_modules() -> list[str]:
@@ -64,6 +66,13 @@ def test_core_module_imports_no_chat_platform(path: Path) -> None:
 def test_glue_is_where_discord_is_imported() -> None:
     # The check above must be able to fail: the glue does import discord.
     assert "discord" in imported_roots(BOT / "discord_front.py")
+
+
+def test_the_slack_front_is_glue_and_imports_slack() -> None:
+    slack_files = sorted((BOT / "slack").glob("*.py"))
+    assert slack_files and not set(slack_files) & set(core_files())
+    assert "slack_bolt" in imported_roots(BOT / "slack" / "runner.py")
+    assert "slack_sdk" in imported_roots(BOT / "slack" / "sender.py")
 
 
 def test_importing_the_whole_core_loads_no_chat_platform() -> None:
