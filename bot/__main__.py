@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
 from bot.app import build_core, setup_logging
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import PlanError
+from bot.senders import Sender
 
 log = logging.getLogger("bot")
 
@@ -33,13 +36,67 @@ async def _console(settings: Settings) -> int:
 
 async def _run(settings: Settings) -> int:
     token = settings.discord_token()
+    if settings.slack.active:
+        return await _serve(settings, token)
     if not token:
-        print("No Discord token configured (set DISCORD_TOKEN or discord.token_file); "
-              "starting the console front instead.", file=sys.stderr)
+        print("No Discord token configured (set DISCORD_TOKEN or discord.token_file) and the "
+              "Slack front is off; starting the console front instead.", file=sys.stderr)
         return await _console(settings)
     from bot.discord_front import run_discord
 
     return await run_discord(settings, token)
+
+
+async def _serve(settings: Settings, discord_token: str | None) -> int:
+    """Run Slack, and Discord when a token is set, in one loop with ONE dispatcher."""
+    from bot.scheduling import Dispatcher
+    from bot.slack.runner import start_slack
+
+    core = await build_core(settings)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stopping.set)
+    slack = None
+    try:
+        slack = await start_slack(core, settings.slack)
+        senders: dict[str, Sender] = {"slack": slack.sender}
+        bot = None
+        if discord_token:
+            from bot.discord_front import create_bot
+
+            bot = create_bot(core, settings)  # no scheduler of its own: the one below
+            senders["discord"] = bot.sender
+        dispatcher = Dispatcher(core.store, core.plans, senders, settings=settings.scheduler,
+                                clock=core.clock)
+        await dispatcher.start()
+        try:
+            if bot is None:
+                await stopping.wait()
+            else:
+                import discord
+
+                async with bot:
+                    login = asyncio.create_task(bot.start(discord_token or ""))
+                    stop = asyncio.create_task(stopping.wait())
+                    done, _ = await asyncio.wait({login, stop},
+                                                 return_when=asyncio.FIRST_COMPLETED)
+                    if stop in done:
+                        await bot.close()
+                    stop.cancel()
+                    try:
+                        await login
+                    except discord.LoginFailure:
+                        log.error("Discord refused the token (check DISCORD_TOKEN)")
+                        return 2
+        finally:
+            await dispatcher.stop()
+    finally:
+        if slack is not None:
+            await slack.stop()
+        await core.close()
+    return 0
 
 
 async def _sync(settings: Settings, guild: int | None, global_: bool) -> int:
@@ -115,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="path to config.toml (default: $PACER_CONFIG or "
                                          "./config.toml; every key has a default)")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run on Discord when a token is configured, else the console "
+    sub.add_parser("run", help="run on Discord and/or Slack as configured, else the console "
                                "(the default)")
     sub.add_parser("console", help="run the console front as the local learner")
     sub.add_parser("migrate", help="apply database migrations and exit")
@@ -152,7 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     command = args.command or "run"
     # In the console the terminal is the conversation: only warnings go to stderr there.
-    interactive = command == "console" or (command == "run" and not settings.discord_token())
+    interactive = command == "console" or (command == "run" and not settings.discord_token()
+                                           and not settings.slack.active)
     setup_logging(settings, secrets, stderr_level=logging.WARNING if interactive else None)
     try:
         if command == "migrate":
