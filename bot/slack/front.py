@@ -204,9 +204,13 @@ class SlackFront:
                             actor.external_id, exc)
                 reply.notices.append("The file could not be uploaded; try again later.")
         text = fallback_text(reply.title, reply.text)
-        for blocks in reply_messages(reply):
-            await respond(text=text, blocks=blocks, response_type=where,
-                          replace_original=False)
+        try:
+            for blocks in reply_messages(reply):
+                await respond(text=text, blocks=blocks, response_type=where,
+                              replace_original=False)
+        except (*TRANSPORT_ERRORS, ValueError) as exc:  # an expired or missing response_url
+            log.warning("could not answer %s through the response URL: %s",
+                        actor.external_id, exc)
 
     async def slash(self, body: dict[str, Any], respond: Respond) -> None:
         """Answer one ``/pacer`` command (already acknowledged)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot import models as m
 from bot.grammar import COMMANDS
@@ -227,3 +227,15 @@ async def test_before_start_a_command_says_how_to_begin(slack: Slack) -> None:
     kind, text = await slack.reply("log 2h")
     assert kind == EPH and "/pacer start" in text
     assert await dump_store(slack.core.store) == before
+
+
+async def test_an_unexpected_error_gets_an_apology_with_an_id(
+        slack: Slack, caplog: pytest.LogCaptureFixture) -> None:
+    await slack.reply("start")
+    async with slack.core.store.write() as session:  # a broken database, not a mock
+        await session.execute(text("DROP TABLE time_logs"))
+    kind, reply = await slack.reply("log 2h")
+    assert kind == EPH and "Sorry, something went wrong on Pacer's side" in reply
+    error_id = re.search(r"error `([0-9a-f]{8})`", reply)
+    assert error_id and any(error_id.group(1) in r.getMessage() and r.exc_info
+                            for r in caplog.records)

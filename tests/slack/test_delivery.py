@@ -153,3 +153,24 @@ async def test_an_attachment_reaches_the_dm(slack: Slack) -> None:
     await slack.runtime.sender.send("slack", BEN, message)
     [file] = slack.standin.files
     assert file["name"] == "chart.png" and file["data"] == b"\x89PNG fake"
+
+
+async def test_a_partner_in_the_workspace_gets_the_digest_as_a_dm(slack: Slack) -> None:
+    await slack.reply("start")
+    await slack.reply("settings digest=tuesday digest_time=09:00 reminder=off")
+    _kind, invited = await slack.reply("partner invite <@UBEN|ben>")
+    assert "notes" not in invited.split("They will see:")[1]
+    _kind, accepted = await slack.reply("partner accept", BEN)
+    assert "ana's accountability partner" in accepted
+    await slack.reply("log 2h paging")
+    await slack.reply("insight week1 my private thought")
+    slack.clock.set(datetime(2026, 12, 1, 8, 5, tzinfo=UTC))
+    report = await dispatcher(slack).tick()
+    assert report.sent == 2, report
+    ben_dm, ana_dm = await slack.dm_channel(BEN), await slack.dm_channel(ANA)
+    ben = "\n".join(texts_sent(msg) for msg in slack.standin.messages
+                    if msg["channel"] == ben_dm)
+    ana = "\n".join(texts_sent(msg) for msg in slack.standin.messages
+                    if msg["channel"] == ana_dm)
+    assert "ana" in ben.lower() and "my private thought" not in ben
+    assert "my private thought" in ana
