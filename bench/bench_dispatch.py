@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,15 +33,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import asyncpg  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from bot import models as m  # noqa: E402
 from bot.config import SchedulerSettings  # noqa: E402
 from bot.messages import build_digest  # noqa: E402
-from bot.outbox import load_snapshots  # noqa: E402
+from bot.outbox import load_dispatch_data  # noqa: E402
 from bot.plan import PlanRegistry  # noqa: E402
 from bot.scheduling import Dispatcher  # noqa: E402
 from bot.store import Store, create_engine, migrate  # noqa: E402
+from bot.wording import plural  # noqa: E402
 
 NOW = datetime(2027, 3, 1, 18, 0, 30, tzinfo=UTC)  # a Monday evening
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe",
@@ -63,8 +66,6 @@ def prepare(url: str | None) -> str:
         path = Path(tempfile.mkdtemp(prefix="pacer-bench-")) / "bench.sqlite3"
         url = f"sqlite+aiosqlite:///{path}"
     elif url.startswith("postgresql"):
-        import asyncpg
-
         base, name = url.rsplit("/", 1)
 
         async def recreate() -> None:
@@ -136,7 +137,8 @@ async def bench_idle(url: str, learners: int, runs: int) -> None:
         report = await d.tick(NOW)
         timings.append((time.perf_counter() - started) * 1000)
         assert report.batches == 0
-    print(f"idle tick, {learners} learners, {store.dialect}: {ms_stats(timings)} ({runs} ticks)")
+    print(f"idle tick, {plural(learners, 'learner')}, {store.dialect}: {ms_stats(timings)} "
+          f"({plural(runs, 'tick')})")
     await store.close()
 
 
@@ -164,8 +166,9 @@ async def bench_claim(url: str, learners: int, due: int, batch: int) -> None:
         left = await session.scalar(select(m.Learner.id).where(
             m.Learner.next_reminder_at <= NOW).limit(1))
     assert claimed == due and left is None, (claimed, left)
-    print(f"claim, {due} due of {learners} learners, {store.dialect}, batch {batch}: "
-          f"{elapsed:.2f} s = {claimed / elapsed:,.0f} learners/s ({batches} transactions)")
+    print(f"claim, {due} due of {plural(learners, 'learner')}, {store.dialect}, batch {batch}: "
+          f"{elapsed:.2f} s = {claimed / elapsed:,.0f} learners/s "
+          f"({plural(batches, 'transaction')})")
     await store.close()
 
 
@@ -209,7 +212,8 @@ async def populate_digests(url: str, learners: int, weeks: int) -> None:
     await analyze(store)
     async with store.read() as session:
         count = await session.scalar(text("SELECT count(*) FROM time_logs"))
-    print(f"populated {learners} learners with {count:,} time logs over {weeks} weeks")
+    print(f"populated {plural(learners, 'learner')} with {count:,} time logs over "
+          f"{plural(weeks, 'week')}")
     await store.close()
 
 
@@ -225,11 +229,11 @@ async def build_digests(url: str, batch: int) -> dict[str, Any]:
     for start in range(0, len(ids), batch):
         t0 = time.perf_counter()
         async with store.read() as session:
-            data, dates = await load_snapshots(session, ids[start:start + batch])
+            data = await load_dispatch_data(session, ids[start:start + batch])
         t1 = time.perf_counter()
-        for learner_id, snapshot in data.items():
+        for snapshot in data.values():
             msg = build_digest(snapshot, plans.get(snapshot.profile.plan_id), today,
-                               score_dates=dates[learner_id])
+                               score_dates=snapshot.score_dates)
             chars += len(msg.text)
             built += 1
         load_s += t1 - t0
@@ -241,8 +245,6 @@ async def build_digests(url: str, batch: int) -> dict[str, Any]:
 
 def digests_child(url: str, batch: int, trace: bool) -> None:
     """Run in a fresh process so that its peak memory is the digest build's."""
-    import tracemalloc
-
     if trace:
         tracemalloc.start()
     started = time.perf_counter()
@@ -263,7 +265,8 @@ def bench_digests(url: str, learners: int, weeks: int, batch: int) -> None:
             check=True, capture_output=True, text=True).stdout
         r = json.loads(out.strip().splitlines()[-1])
         if not trace:
-            print(f"digests, {r['digests']} learners x {weeks} weeks, {r['dialect']}, batch "
+            print(f"digests, {plural(r['digests'], 'learner')} x {plural(weeks, 'week')}, "
+                  f"{r['dialect']}, batch "
                   f"{batch}: {r['total_s']:.2f} s total (load {r['load_s']:.2f} s, build "
                   f"{r['build_s']:.2f} s), {r['mean_chars']:.0f} chars each, peak RSS "
                   f"{r['peak_rss_mib']:.0f} MiB (charts excluded: see bench_chart.py)")

@@ -1,4 +1,4 @@
-"""Pacer's launcher: ``python -m bot [run|console|migrate|sync|invite|backup]``."""
+"""Pacer's launcher: ``python -m bot [run|console|migrate|sync|invite|backup|export]``."""
 
 from __future__ import annotations
 
@@ -9,30 +9,41 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.app import build_core, setup_logging
 from bot.config import ConfigError, Settings, load_settings
-from bot.errors import PlanError
+from bot.console import PROMPT, ConsoleFront, console_actor
+from bot.data_rights import BackupError, backup_sqlite
+from bot.errors import PacerError, PlanError
+from bot.scheduling import Dispatcher
 from bot.senders import Sender
+from bot.store import migrate
 
-log = logging.getLogger("bot")
+log = logging.getLogger(__name__)
+
+# Subcommands that do one thing and exit: their result is one line on stdout, and only
+# warnings reach stderr unless --verbose asks for the log.
+ONE_SHOT = frozenset({"migrate", "sync", "invite", "backup", "export"})
 
 
 async def _console(settings: Settings) -> int:
-    from bot.console import ConsoleFront
-    from bot.scheduling import console_dispatcher
-
     core = await build_core(settings)
-    dispatcher = console_dispatcher(core.store, core.plans, settings.scheduler,
-                                    core.clock)
+    front = ConsoleFront(core, settings.console_user,
+                         prompt=PROMPT if sys.stdin.isatty() else None)
+    # The dispatcher prints through the front's own output, which keeps the prompt in sight.
+    dispatcher = front.dispatcher(settings.scheduler)
     await dispatcher.start()  # prints reminders and digests as they fall due
     try:
-        await ConsoleFront(core, settings.console_user).run()
+        await front.run()
     finally:
         await dispatcher.stop()
         await core.close()
     return 0
 
+
+# The Discord front is imported only by the subcommands that need it: discord.py is a heavy
+# import, and the console, migrate, backup and export must work without loading it.
 
 async def _run(settings: Settings) -> int:
     token = settings.discord_token()
@@ -49,8 +60,7 @@ async def _run(settings: Settings) -> int:
 
 async def _serve(settings: Settings, discord_token: str | None) -> int:
     """Run Slack, and Discord when a token is set, in one loop with ONE dispatcher."""
-    from bot.scheduling import Dispatcher
-    from bot.slack.runner import start_slack
+    from bot.slack.runner import start_slack  # the slack extra: only when Slack runs
 
     core = await build_core(settings)
     stopping = asyncio.Event()
@@ -122,8 +132,6 @@ async def _invite(settings: Settings, client_id: int | None) -> int:
 
 
 def _backup(settings: Settings, dest: str) -> int:
-    from bot.data_rights import BackupError, backup_sqlite
-
     try:
         path = backup_sqlite(settings.database.url, dest)
     except BackupError as exc:
@@ -134,9 +142,6 @@ def _backup(settings: Settings, dest: str) -> int:
 
 
 async def _export_file(settings: Settings, user: str, fmt: str) -> bytes | None:
-    from bot.console import console_actor
-    from bot.errors import PacerError
-
     core = await build_core(settings)
     try:
         file = await core.services.data.export_file(console_actor(user), fmt)
@@ -149,8 +154,6 @@ async def _export_file(settings: Settings, user: str, fmt: str) -> bytes | None:
 
 
 def _export(settings: Settings, user: str, fmt: str, dest: str) -> int:
-    from pathlib import Path
-
     data = asyncio.run(_export_file(settings, user, fmt))
     if data is None:
         return 2
@@ -160,58 +163,81 @@ def _export(settings: Settings, user: str, fmt: str, dest: str) -> int:
 
 
 def _migrate(settings: Settings) -> int:
-    from bot.store import migrate
-
     migrate(settings.database.url)
     print("database is at the latest schema")
     return 0
 
 
+def _common_options() -> argparse.ArgumentParser:
+    """Build the options every subcommand accepts, before or after its name."""
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a subcommand's parser must not reset what was given before the subcommand.
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                        help="path to config.toml (default: $PACER_CONFIG or ./config.toml; "
+                             "every key has a default)")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show the log on stderr (one-shot commands and the console "
+                             "show only warnings without it)")
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("--config", help="path to config.toml (default: $PACER_CONFIG or "
-                                         "./config.toml; every key has a default)")
+    """Build the launcher's argument parser."""
+    common = _common_options()
+    parser = argparse.ArgumentParser(prog="python -m bot",
+                                     description="Run Pacer, or one of its maintenance tasks.",
+                                     parents=[common])
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run on Discord and/or Slack as configured, else the console "
-                               "(the default)")
-    sub.add_parser("console", help="run the console front as the local learner")
-    sub.add_parser("migrate", help="apply database migrations and exit")
-    sync = sub.add_parser("sync", help="sync the Discord slash commands, then exit")
+    sub.add_parser("run", parents=[common],
+                   help="run on Discord when a token is configured, else the console "
+                        "(the default)")
+    sub.add_parser("console", parents=[common],
+                   help="run the console front as the local learner")
+    sub.add_parser("migrate", parents=[common], help="apply database migrations and exit")
+    sync = sub.add_parser("sync", parents=[common],
+                          help="sync the Discord slash commands, then exit")
     where = sync.add_mutually_exclusive_group()
     where.add_argument("--guild", type=int, metavar="ID",
                        help="sync to this guild (default: discord.dev_guild_id)")
     where.add_argument("--global", dest="global_", action="store_true",
                        help="sync globally (takes up to an hour to reach every server)")
-    invite = sub.add_parser("invite", help="print the URL that adds the bot to a server")
+    invite = sub.add_parser("invite", parents=[common],
+                            help="print the URL that adds the bot to a server")
     invite.add_argument("--client-id", type=int, metavar="ID",
                         help="the application id (default: ask Discord with the token)")
-    backup = sub.add_parser("backup", help="copy the SQLite database safely while the bot runs")
+    backup = sub.add_parser("backup", parents=[common],
+                            help="copy the SQLite database safely while the bot runs")
     backup.add_argument("path", help="the backup file to write")
-    export = sub.add_parser("export", help="export a console learner's data to a file")
+    export = sub.add_parser("export", parents=[common],
+                            help="export a console learner's data to a file")
     export.add_argument("--user", required=True, help="the console learner's name")
     export.add_argument("--format", default="markdown", choices=("markdown", "json", "csv"))
     export.add_argument("path", help="the file to write")
     return parser
 
 
+def stderr_level(command: str, settings: Settings, verbose: bool) -> int | None:
+    """Return the lowest level shown on stderr (None: the configured log level)."""
+    if verbose:
+        return None
+    # In the console the terminal is the conversation; a one-shot's output is its result.
+    interactive = command == "console" or (command == "run" and not settings.discord_token()
+                                           and not settings.slack.active)
+    return logging.WARNING if interactive or command in ONE_SHOT else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, set up logging and run one subcommand."""
     args = build_parser().parse_args(argv)
+    command = args.command or "run"
     try:
-        settings = load_settings(args.config)
-    except ConfigError as exc:
-        print(f"pacer: configuration error: {exc}", file=sys.stderr)
-        return 2
-    secrets = []
-    try:
+        settings = load_settings(getattr(args, "config", None))
         secrets = [s for s in (settings.discord_token(), *settings.slack.secrets()) if s]
     except ConfigError as exc:
         print(f"pacer: configuration error: {exc}", file=sys.stderr)
         return 2
-    command = args.command or "run"
-    # In the console the terminal is the conversation: only warnings go to stderr there.
-    interactive = command == "console" or (command == "run" and not settings.discord_token()
-                                           and not settings.slack.active)
-    setup_logging(settings, secrets, stderr_level=logging.WARNING if interactive else None)
+    setup_logging(settings, secrets,
+                  stderr_level=stderr_level(command, settings, getattr(args, "verbose", False)))
     try:
         if command == "migrate":
             return _migrate(settings)

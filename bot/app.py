@@ -56,6 +56,9 @@ async def build_core(settings: Settings, *, clock: Callable[[], datetime] | None
     return Core(settings, store, plans, services, Grammar(services))
 
 
+_OURS = "_pacer_handler"  # marks the handlers setup_logging installed
+
+
 class _RedactSecrets(logging.Filter):
     """Replace known secret values in log records, whatever logged them."""
 
@@ -63,20 +66,35 @@ class _RedactSecrets(logging.Filter):
         super().__init__()
         self.secrets = [s for s in secrets if s and len(s) >= 8]
 
+    def _redact(self, text: str) -> str:
+        for s in self.secrets:
+            text = text.replace(s, "[redacted]")
+        return text
+
     def filter(self, record: logging.LogRecord) -> bool:
         if self.secrets:
             message = record.getMessage()
             if any(s in message for s in self.secrets):
-                for s in self.secrets:
-                    message = message.replace(s, "[redacted]")
-                record.msg, record.args = message, None
+                record.msg, record.args = self._redact(message), None
+            # A traceback can quote a secret too (an exception's message, a local's repr).
+            if record.exc_info and not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            if record.exc_text:
+                record.exc_text = self._redact(record.exc_text)
         return True
 
 
 def setup_logging(settings: Settings, secrets: list[str] | None = None,
                   stderr_level: int | None = None) -> None:
-    """Configure logging once: stderr, an optional rotating file, discord.http at WARNING."""
+    """Configure logging: stderr, an optional rotating file, discord.http at WARNING.
+
+    STDERR_LEVEL raises what stderr shows above the configured level (the file keeps it all).
+    Calling it again replaces the handlers it installed before instead of doubling them.
+    """
     root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _OURS, False)]:
+        root.removeHandler(old)
+        old.close()
     root.setLevel(settings.log_level.upper())
     fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     stderr = logging.StreamHandler()
@@ -91,6 +109,7 @@ def setup_logging(settings: Settings, secrets: list[str] | None = None,
     for h in handlers:
         h.setFormatter(fmt)
         h.addFilter(redact)
+        setattr(h, _OURS, True)
         root.addHandler(h)
     logging.getLogger("discord.http").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -29,11 +29,11 @@ from bot import progress as p
 from bot.charts import render_week_chart
 from bot.plan import Item, Milestone, Plan
 from bot.replies import Attachment
-from bot.snapshot import LearnerData
+from bot.snapshot import StudyRecord
 from bot.timing import as_zone, plan_week, study_date
+from bot.wording import plural
 
 SHAREABLE = ("hours", "days", "streak", "scores", "notes")
-EVENING_HOUR = 20
 TEXT_LIMIT = 4000  # below Discord's 4096-character embed description
 LIST_LIMIT = 5
 NOTE_CHARS = 200
@@ -140,7 +140,7 @@ def _days_phrase(days: int) -> str:
         return "today"
     if days == 1:
         return "tomorrow"
-    return f"in {days} days"
+    return f"in {plural(days, 'day')}"
 
 
 def _cap(text: str) -> str:
@@ -152,17 +152,7 @@ def _cap(text: str) -> str:
 # --- daily reminder ----------------------------------------------------------------------
 
 
-def next_item(data: LearnerData, plan: Plan) -> Item | None:
-    """Return what is next, as ``progress.next_items`` orders it (daily lessons first)."""
-    daily = plan.daily_items
-    for item in daily:
-        if item.id not in data.done:
-            return item
-    daily_ids = {i.id for i in daily}
-    return next((i for i in plan.items if i.id not in data.done and i.id not in daily_ids), None)
-
-
-def build_reminder(data: LearnerData, plan: Plan, today: date, *,
+def build_reminder(data: StudyRecord, plan: Plan, today: date, *,
                    late_due: datetime | None = None, snoozed: bool = False) -> OutMessage:
     """Build the daily reminder: today against the commitment, streak, next item, deadline."""
     prof = data.profile
@@ -178,13 +168,12 @@ def build_reminder(data: LearnerData, plan: Plan, today: date, *,
     if st.days == 0:
         lines.append("**Streak**: none yet — today is a good day to start one.")
     elif st.at_risk:
-        lines.append(f"**Streak**: 🔥 {st.days} day{'s' if st.days != 1 else ''} — at risk: "
-                     "log today to keep it.")
+        lines.append(f"**Streak**: 🔥 {plural(st.days, 'day')} — at risk: log today to keep it.")
     else:
-        lines.append(f"**Streak**: 🔥 {st.days} day{'s' if st.days != 1 else ''}.")
-    upcoming = next_item(data, plan)
-    if upcoming is not None:
-        lines.append(f"**Next on the plan**: {item_label(upcoming)}")
+        lines.append(f"**Streak**: 🔥 {plural(st.days, 'day')}.")
+    upcoming = p.next_items(data, plan, limit=1)
+    if upcoming:
+        lines.append(f"**Next on the plan**: {item_label(upcoming[0])}")
     else:
         lines.append("**Next on the plan**: every item is done 🎉")
     nxt = p.next_deadline(data, today)
@@ -259,7 +248,7 @@ class DigestFigures:
     challenges: tuple[tuple[str, str | None, str | None], ...] = field(default=())
 
 
-def digest_figures(data: LearnerData, plan: Plan, today: date, *, weeks: int = 1,
+def digest_figures(data: StudyRecord, plan: Plan, today: date, *, weeks: int = 1,
                    score_dates: Mapping[str, date] | None = None) -> DigestFigures:
     """Compute the digest's figures for the WEEKS*7 study days ending with TODAY."""
     prof = data.profile
@@ -339,7 +328,7 @@ def _hours_section(f: DigestFigures, plan: Plan) -> list[str]:
              if f.period_commitment_minutes else 0)
     lines.append(f"**This period**: {p.fmt_hours(f.period_minutes)} of "
                  f"{p.fmt_hours(f.period_commitment_minutes)} committed ({share}%) · "
-                 f"commitment met on {f.days_met} of {f.days_counted} days")
+                 f"commitment met on {f.days_met} of {plural(f.days_counted, 'day')}")
     frac = f.total_minutes / (plan.hours_min * 60) if plan.hours_min else 0.0
     lines.append(f"**Total**: {p.fmt_hours(f.total_minutes)} of {plan.hours_min}–"
                  f"{plan.hours_max}h {p.bar(frac, 10)} {round(frac * 100)}%")
@@ -366,7 +355,7 @@ def _days_section(f: DigestFigures) -> list[str]:
 
 def _streak_section(f: DigestFigures) -> list[str]:
     st = f.streak
-    text = f"🔥 {st.days} day{'s' if st.days != 1 else ''}"
+    text = f"🔥 {plural(st.days, 'day')}"
     if st.frozen_today:
         text += " (frozen while paused)"
     return [f"**Streak**: {text}"]
@@ -415,7 +404,7 @@ def _deadlines_section(f: DigestFigures) -> list[str]:
         for title, due, days in f.deadlines)]
 
 
-def build_digest(data: LearnerData, plan: Plan, today: date, *, weeks: int = 1,
+def build_digest(data: StudyRecord, plan: Plan, today: date, *, weeks: int = 1,
                  score_dates: Mapping[str, date] | None = None,
                  partner: bool = False, share: Iterable[str] = SHAREABLE,
                  late_due: datetime | None = None, chart: bool = True) -> OutMessage:

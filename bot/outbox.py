@@ -8,6 +8,8 @@ The database is the source of truth. A learner row carries ``next_reminder_at``,
 ``kind:platform:recipient:period:learner`` (``INSERT … ON CONFLICT DO NOTHING``: a key that
 exists is never sent again), and advance ``next_*_at`` past now (clear the snooze, set
 ``announced``). Only rows that this transaction inserted as ``pending`` are returned to send.
+Each row's ``payload`` is its kind's typed payload (``bot.dispatch``) as JSON: the claims
+write it, the kind's builder parses it; nothing here reads it.
 
 Periods: reminders by local calendar date of the occurrence (so exactly one a day, DST or
 not), digests by the ISO week of their local date, snoozes by their instant, deadline
@@ -26,30 +28,39 @@ import logging
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import models as m
+from bot.dispatch import (
+    CelebrationPayload,
+    DeadlinePayload,
+    DigestPayload,
+    PartnerDigestPayload,
+    Payload,
+    ReminderPayload,
+)
 from bot.snapshot import (
+    DayTotal,
     DeadlineRow,
-    LearnerData,
+    DispatchData,
     LearnerProfile,
     MockRow,
     NoteRow,
     PartnerRow,
 )
 from bot.timing import as_zone, next_digest_at, next_reminder_at, study_date
+from bot.wording import plural
 
 log = logging.getLogger(__name__)
 
 LATE_AFTER = timedelta(minutes=10)  # sent later than this after its due time: says so
 MAX_CATCHUP = 31  # occurrences recorded per learner and kind after a long downtime
 DIGEST_KINDS = ("digest", "digest-partner")
-REMINDER_KINDS = ("reminder", "snooze", "deadline", "celebration")
-KINDS = REMINDER_KINDS + DIGEST_KINDS
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,7 @@ class Grace:
 
 @dataclass(frozen=True)
 class Claimed:
-    """An outbox row this process owns and must send."""
+    """An outbox row this process owns and must send (``payload``: its JSON, unparsed)."""
 
     id: int
     key: str
@@ -153,23 +164,19 @@ def _fate(due: datetime, now: datetime, grace: timedelta,
 
 def _row(kind: str, learner_id: int, platform: str, recipient_id: str, period: str,
          due: datetime, now: datetime, fate: tuple[str, bool, str | None],
-         payload: dict[str, Any]) -> dict[str, Any]:
+         payload: Payload) -> dict[str, Any]:
     status, late, error = fate
     return {
         "key": outbox_key(kind, platform, recipient_id, period, learner_id),
         "kind": kind, "learner_id": learner_id, "recipient_platform": platform,
         "recipient_id": recipient_id, "due_at": due, "status": status, "late": late,
-        "payload": payload, "attempts": 0, "error": error, "claimed_at": now,
+        "payload": payload.to_json(), "attempts": 0, "error": error, "claimed_at": now,
         "sent_at": None,
     }
 
 
 def _insert(dialect: str) -> Any:
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
 
 _CHUNK = 500
@@ -276,7 +283,7 @@ async def claim_reminders(session: AsyncSession, now: datetime, batch: Batch, *,
             if fate[0] == "pending" and r.snoozed_until is not None and r.snoozed_until > occ:
                 fate = ("skipped", fate[1], "snoozed; the snoozed reminder replaces it")
             rows.append(_row("reminder", r.id, r.platform, r.external_id, local_date, occ, now,
-                             fate, {"study_date": day.isoformat()}))
+                             fate, ReminderPayload(day)))
     rows += await _deadline_rows(session, now, carriers)
     await _advance(session, "next_reminder_at", updates)
     await insert_rows(session, rows, batch)
@@ -303,9 +310,7 @@ async def _deadline_rows(session: AsyncSession, now: datetime,
             if lead in (7, 1):
                 rows.append(_row("deadline", r.id, r.platform, r.external_id,
                                  f"{d.id}-{lead}d", occ, now, fate,
-                                 {"deadline_id": d.id, "title": d.title,
-                                  "due_date": d.due_date.isoformat(), "days": lead,
-                                  "study_date": day.isoformat()}))
+                                 DeadlinePayload(d.id, d.title, d.due_date, lead, day)))
     return rows
 
 
@@ -327,7 +332,7 @@ async def claim_snoozes(session: AsyncSession, now: datetime, batch: Batch, *,
         rows.append(_row("snooze", r.id, r.platform, r.external_id,
                          due.strftime("%Y-%m-%dT%H:%MZ"), due, now,
                          _fate(due, now, grace.reminder, superseded=False),
-                         {"study_date": day.isoformat()}))
+                         ReminderPayload(day)))
     await _advance(session, "snoozed_until", [(r.id, None) for r in learners])
     await insert_rows(session, rows, batch)
 
@@ -363,13 +368,14 @@ async def claim_digests(session: AsyncSession, now: datetime, batch: Batch, *,
             fate = _fate(occ, now, grace.digest, superseded=not latest)
             local_date, day = _days(occ, r.timezone, r.day_start_hour)
             period = iso_week(date.fromisoformat(local_date))
-            payload = {"study_date": day.isoformat(), "weeks": r.digest_every_weeks}
+            payload = DigestPayload(day, r.digest_every_weeks)
             rows.append(_row("digest", r.id, r.platform, r.external_id, period, occ, now, fate,
                              payload))
             if latest:
                 for pr in partners.get(r.id, ()):
                     rows.append(_row("digest-partner", r.id, pr.partner_platform,
-                                     pr.partner_external_id, period, occ, now, fate, payload))
+                                     pr.partner_external_id, period, occ, now, fate,
+                                     PartnerDigestPayload(day, r.digest_every_weeks)))
     await _advance(session, "next_digest_at", updates)
     await insert_rows(session, rows, batch)
 
@@ -398,13 +404,13 @@ async def claim_celebrations(session: AsyncSession, now: datetime, batch: Batch,
     rows = []
     for r in reached:
         fate = _fate(r.reached_at, now, grace.reminder, superseded=False)
-        payload = {"milestone_id": r.milestone_id, "reached_on": r.reached_on.isoformat()}
         rows.append(_row("celebration", r.learner_id, r.platform, r.external_id,
-                         r.milestone_id, r.reached_at, now, fate, payload))
+                         r.milestone_id, r.reached_at, now, fate,
+                         CelebrationPayload(r.milestone_id, r.reached_on)))
         for pr in partners.get(r.learner_id, ()):
             rows.append(_row("celebration", r.learner_id, pr.partner_platform,
                              pr.partner_external_id, r.milestone_id, r.reached_at, now, fate,
-                             {**payload, "partner": True}))
+                             CelebrationPayload(r.milestone_id, r.reached_on, partner=True)))
     table = MR.__table__
     await session.execute(update(table).where(table.c.id.in_([r.id for r in reached]))
                           .values(announced=True))
@@ -443,7 +449,8 @@ async def reclaim_stale(session: AsyncSession, now: datetime, batch: Batch, *,
         await session.execute(
             update(table).where(table.c.id == bindparam("b_id")).values(
                 claimed_at=now, late=bindparam("b_late")), resend)
-        log.info("resending %d outbox rows claimed before %s", len(resend), now - lease)
+        log.info("resending %s claimed before %s", plural(len(resend), "outbox row"),
+                 now - lease)
 
 
 # --- marks ---------------------------------------------------------------------------------
@@ -495,16 +502,6 @@ async def apply_marks(session: AsyncSession, marks: Sequence[Mark]) -> None:
 _PROFILE_FIELDS = tuple(LearnerProfile.__dataclass_fields__)
 
 
-class DayLog(NamedTuple):
-    """A day's summed study time, shaped like ``snapshot.LogRow`` (and cheaper to build)."""
-
-    id: int
-    study_date: date
-    minutes: int
-    topic: str | None
-    created_at: datetime
-
-
 async def _fetch_fast(session: AsyncSession, ids: list[int], sql: str) -> Sequence[Any]:
     """Run SQL (columns: learner_id, then others, a date last) straight on the driver.
 
@@ -526,21 +523,19 @@ async def _fetch_fast(session: AsyncSession, ids: list[int], sql: str) -> Sequen
     return [(*r[:-1], date.fromisoformat(r[-1])) for r in rows]
 
 
-async def load_snapshots(session: AsyncSession, learner_ids: Iterable[int]
-                         ) -> tuple[dict[int, LearnerData], dict[int, dict[str, date]]]:
-    """Load what the messages need for many learners: one column query per table.
+async def load_dispatch_data(session: AsyncSession, learner_ids: Iterable[int]
+                             ) -> dict[int, DispatchData]:
+    """Load what the dispatcher's messages need for many learners: one query per table.
 
-    Logs come back summed per study day (topics dropped); counters and free fields are not
-    loaded. Also returns each learner's score dates (score id -> day recorded).
+    Study time comes back summed per study day; see ``DispatchData`` for what is left out.
     """
     ids = sorted(set(learner_ids))
     if not ids:
-        return {}, {}
+        return {}
     L = m.Learner
     learners = await session.execute(
         select(*[getattr(L, name) for name in _PROFILE_FIELDS]).where(L.id.in_(ids)))
-    data = {r.id: LearnerData(LearnerProfile(**r._mapping)) for r in learners}
-    score_dates: dict[int, dict[str, date]] = {i: {} for i in data}
+    data = {r.id: DispatchData(LearnerProfile(**r._mapping)) for r in learners}
 
     async def rows(*cols: Any, order: Sequence[Any] = ()) -> Sequence[Any]:
         model = cols[0].class_
@@ -554,14 +549,14 @@ async def load_snapshots(session: AsyncSession, learner_ids: Iterable[int]
     for learner_id, minutes, day in day_sums:  # ordered by learner: one lookup per learner
         if learner_id != current:
             current, logs = learner_id, data[learner_id].logs
-        logs.append(DayLog(0, day, int(minutes), None, _EPOCH))
+        logs.append(DayTotal(day, int(minutes)))
     for learner_id, item_id, day in await _fetch_fast(
             session, ids, "SELECT learner_id, item_id, study_date FROM items_done WHERE {ids}"):
         data[learner_id].done[item_id] = day
     for r in await rows(m.ScoreEntry.learner_id, m.ScoreEntry.score_id, m.ScoreEntry.value,
                         m.ScoreEntry.recorded_on):
         data[r.learner_id].scores[r.score_id] = r.value
-        score_dates[r.learner_id][r.score_id] = r.recorded_on
+        data[r.learner_id].score_dates[r.score_id] = r.recorded_on
     MI = m.MockInterview
     for r in await rows(MI.learner_id, MI.slot, MI.held_on, MI.score, MI.feedback,
                         order=(MI.slot,)):
@@ -589,17 +584,29 @@ async def load_snapshots(session: AsyncSession, learner_ids: Iterable[int]
         data[r.learner_id].partners.append(PartnerRow(
             r.id, r.partner_platform, r.partner_external_id, r.partner_name, r.status,
             tuple(r.share or ())))
-    return data, score_dates
+    return data
+
+
+async def load_snapshots(session: AsyncSession, learner_ids: Iterable[int]
+                         ) -> tuple[dict[int, DispatchData], dict[int, dict[str, date]]]:
+    """Load ``load_dispatch_data`` and each learner's score dates (as ``digest_preview`` reads)."""
+    data = await load_dispatch_data(session, learner_ids)
+    return data, {i: d.score_dates for i, d in data.items()}
 
 
 async def fallback_channel(session: AsyncSession, learner_id: int) -> str | None:
-    """Return the channel for a closed-DM fallback: the space's channel, else the home one."""
+    """Return a server channel for a closed-DM fallback, or None when there is none.
+
+    The learner's home space's ``fallback_channel_id``, else their ``home_channel_id``, but
+    only when they have a home space: a home channel recorded without one is the DM they
+    onboarded in, the very channel that just refused the message.
+    """
     L, S = m.Learner, m.Space
     row = (await session.execute(
-        select(S.fallback_channel_id, L.home_channel_id)
+        select(S.fallback_channel_id, L.home_channel_id, L.home_space_id)
         .select_from(L).outerjoin(S, S.id == L.home_space_id)
         .where(L.id == learner_id))).first()
-    if row is None:
+    if row is None or row.home_space_id is None:
         return None
     return row.fallback_channel_id or row.home_channel_id
 

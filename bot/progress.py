@@ -17,8 +17,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.plan import Milestone, Plan
-from bot.snapshot import LearnerData
-from bot.timing import plan_week, week_dates
+from bot.snapshot import LearnerData, StudyRecord
+from bot.timing import days_until, plan_week, week_dates
+from bot.wording import plural
 
 BAR_WIDTH = 20
 
@@ -34,11 +35,14 @@ def hours(minutes: int) -> float:
     return round(minutes / 60, 2)
 
 
+def exact_hours(minutes: int) -> str:
+    """Show minutes as hours with two decimals at most, exact when read back: ``2.25``."""
+    return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
+
+
 def fmt_hours(minutes: int) -> str:
     """Show minutes as hours: ``4h``, ``1.5h``, ``0.25h``."""
-    value = minutes / 60
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return f"{text}h"
+    return f"{exact_hours(minutes)}h"
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class Streak:
     frozen_today: bool
 
 
-def streak(data: LearnerData, today: date) -> Streak:
+def streak(data: StudyRecord, today: date) -> Streak:
     """Count consecutive study days, with today open until it ends and pauses frozen."""
     active = data.active_days()
     paused = data.paused_days()
@@ -74,17 +78,25 @@ class WeekBar:
     days_active: int
     dates: tuple[date, ...]
 
+    @property
+    def gauge(self) -> str:
+        """Draw the bar with its count: ``[███░░░░] 3/7 days``."""
+        return f"{bar(self.days_active / 7, 7)} {self.days_active}/7 days"
+
     def render(self) -> str:
-        return f"Week {self.week}: {bar(self.days_active / 7, 7)} {self.days_active}/7 days"
+        return f"Week {self.week}: {self.gauge}"
+
+
+def week_bar(data: LearnerData, week: int, active: set[date] | None = None) -> WeekBar:
+    """Count the study days of plan week WEEK."""
+    active = data.active_days() if active is None else active
+    dates = tuple(week_dates(data.profile.start_date, week))
+    return WeekBar(week, sum(1 for d in dates if d in active), dates)
 
 
 def week_bars(data: LearnerData, plan: Plan) -> list[WeekBar]:
     active = data.active_days()
-    bars = []
-    for w in range(1, plan.weeks + 1):
-        dates = tuple(week_dates(data.profile.start_date, w))
-        bars.append(WeekBar(w, sum(1 for d in dates if d in active), dates))
-    return bars
+    return [week_bar(data, w, active) for w in range(1, plan.weeks + 1)]
 
 
 def item_fraction(data: LearnerData, plan: Plan, item_ids: Iterable[str] | None = None) -> float:
@@ -92,6 +104,75 @@ def item_fraction(data: LearnerData, plan: Plan, item_ids: Iterable[str] | None 
     if not ids:
         return 0.0
     return sum(1 for i in ids if i in data.done) / len(ids)
+
+
+def overall_bar(data: LearnerData, plan: Plan) -> str:
+    """Draw the share of the plan's items done: ``[█████░░░░░░░░░░░░░░░] 25%``."""
+    frac = item_fraction(data, plan)
+    return f"{bar(frac)} {round(frac * 100)}%"
+
+
+def done_in_section(data: LearnerData, plan: Plan, section_id: str) -> int:
+    """Count the items of a section that are done."""
+    return sum(1 for i in plan.items_in_section(section_id) if i.id in data.done)
+
+
+SECTION_STATES = ("Not Started", "In Progress", "Completed")
+
+
+def section_status(data: LearnerData, plan: Plan, section_id: str) -> str:
+    """Say whether a section (a project) is not started, in progress or completed."""
+    done = done_in_section(data, plan, section_id)
+    if done == 0:
+        return SECTION_STATES[0]
+    return SECTION_STATES[2] if done == len(plan.items_in_section(section_id)) else \
+        SECTION_STATES[1]
+
+
+def milestones_achieved(data: LearnerData, plan: Plan) -> int:
+    """Count the milestones (not celebrations or achievements) reached."""
+    return sum(1 for ms in plan.milestones_of_kind("milestone") if ms.id in data.milestones)
+
+
+READINESS_BANDS = ("0-25%", "26-50%", "51-75%", "76-99%", "100%!")
+READINESS_PREFIX = "readiness-"
+
+
+def readiness_percent(data: LearnerData, plan: Plan) -> int:
+    """Return the share of the readiness checklist (sections ``readiness-*``) ticked."""
+    ids = [i.id for s in plan.sections if s.id.startswith(READINESS_PREFIX)
+           for i in plan.items_in_section(s.id)]
+    return round(item_fraction(data, plan, ids) * 100) if ids else 0
+
+
+def readiness_band(data: LearnerData, plan: Plan) -> str:
+    """Return the band of READINESS_BANDS the readiness checklist is in."""
+    pct = readiness_percent(data, plan)
+    floors = (0, 26, 51, 76, 100)
+    return next(band for band, floor in zip(reversed(READINESS_BANDS), reversed(floors),
+                                            strict=True) if pct >= floor)
+
+
+def days_until_goal(data: LearnerData, plan: Plan, today: date) -> int | None:
+    """Count the days to the deadline titled like the plan's last default one (the interview)."""
+    if not plan.default_deadlines:
+        return None
+    title = plan.default_deadlines[-1].casefold()
+    due = next((d.due_date for d in data.deadlines
+                if d.title.casefold() == title and d.due_date >= today), None)
+    return None if due is None else days_until(today, due)
+
+
+def day_totals(data: LearnerData) -> dict[date, tuple[int, str | None]]:
+    """Return each day's total minutes and its distinct topics joined by ``; ``."""
+    minutes: dict[date, int] = {}
+    topics: dict[date, dict[str, None]] = {}
+    for row in data.logs:
+        minutes[row.study_date] = minutes.get(row.study_date, 0) + row.minutes
+        bucket = topics.setdefault(row.study_date, {})
+        if row.topic:
+            bucket[row.topic] = None
+    return {d: (n, "; ".join(topics[d]) or None) for d, n in minutes.items()}
 
 
 def current_phase(data: LearnerData, plan: Plan) -> Any:
@@ -103,14 +184,14 @@ def current_phase(data: LearnerData, plan: Plan) -> Any:
     return plan.phases[-1]
 
 
-def next_items(data: LearnerData, plan: Plan, limit: int = 5) -> list[Any]:
+def next_items(data: StudyRecord, plan: Plan, limit: int = 5) -> list[Any]:
     """List what is next: open daily lessons first, then the other open items in plan order."""
     daily = [i for i in plan.daily_items if i.id not in data.done]
     rest = [i for i in plan.items if i.id not in data.done and i not in plan.daily_items]
     return (daily + rest)[:limit]
 
 
-def next_deadline(data: LearnerData, today: date) -> Any | None:
+def next_deadline(data: StudyRecord, today: date) -> Any | None:
     upcoming = [d for d in data.deadlines if d.due_date >= today]
     return min(upcoming, key=lambda d: (d.due_date, d.id)) if upcoming else None
 
@@ -205,13 +286,13 @@ class Pace:
         if self.days_vs_target is None:
             return text + "."
         if self.days_vs_target > 0:
-            return text + f", {self.days_vs_target} days after your target."
+            return text + f", {plural(self.days_vs_target, 'day')} after your target."
         if self.days_vs_target < 0:
-            return text + f", {-self.days_vs_target} days before your target."
+            return text + f", {plural(-self.days_vs_target, 'day')} before your target."
         return text + ", right on your target."
 
 
-def pace(data: LearnerData, plan: Plan, today: date, window_days: int = 14) -> Pace:
+def pace(data: StudyRecord, plan: Plan, today: date, window_days: int = 14) -> Pace:
     """Project when the minimum hours target is reached from the recent daily average."""
     start = max(data.profile.start_date, today - timedelta(days=window_days - 1))
     days = (today - start).days + 1

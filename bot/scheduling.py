@@ -6,12 +6,16 @@ How it works
   ``coalesce=True`` and ``max_instances=1``. There is no job per learner.
 - A tick first asks one indexed query whether anything is due (the idle path). If so it
   claims a batch in one transaction (``bot.outbox``: outbox rows with unique keys, ``next_*_at``
-  advanced), then sends the batch outside the transaction through a pool of
-  ``send_concurrency`` concurrent sends behind a token bucket of ``rate_per_second`` (Discord
-  allows about 50 requests/s globally). A writer task marks each row ``sent``, ``failed`` or
-  ``skipped`` as its send ends (marks that pile up during one commit share the next). The
-  tick repeats while batches come back full, within ``tick_budget`` seconds (default 80% of
-  the interval, so that ``max_instances=1`` never has to skip a run; 0 means no budget).
+  advanced), reads what the messages need (``outbox.load_dispatch_data``: one
+  ``DispatchData`` per learner), has each row's kind build its message
+  (``bot.dispatch.KINDS``: kind name -> typed payload and builder, returning an ``OutMessage``
+  or a ``Skip(reason)``; this module never looks at what a kind means), then sends the
+  batch outside the transaction through a pool of ``send_concurrency`` concurrent sends
+  behind a token bucket of ``rate_per_second`` (Discord allows about 50 requests/s globally).
+  A writer task marks each row ``sent``, ``failed`` or ``skipped`` as its send ends (marks
+  that pile up during one commit share the next). The tick repeats while batches come back
+  full, within ``tick_budget`` seconds (default 80% of the interval, so that
+  ``max_instances=1`` never has to skip a run; 0 means no budget).
 - Several processes may tick against one PostgreSQL database: claims use ``FOR UPDATE SKIP
   LOCKED`` and the outbox key makes a second claim of the same message a no-op. SQLite is
   for one ticking process (``BEGIN IMMEDIATE`` serialises the claims).
@@ -29,12 +33,19 @@ Delivery guarantees
   claimed batch takes to send (``claim_batch / rate_per_second``: 500 / 45 ≈ 11 s).
 - Transient delivery errors keep the row pending for a retry after the lease, up to
   ``max_attempts``; permanent ones fail it. A closed DM (``DeliveryError`` code 50007) on the
-  learner's own short messages falls back to a channel post with a mention
-  (``Space.fallback_channel_id`` of the learner's home space, else ``Learner.home_channel_id``);
-  without one, or for digests, the row fails and a Notice tells the learner at their next
-  command. Nothing a sender raises stops the dispatcher.
+  learner's own short messages (reminders, snoozed and deadline reminders, the learner's
+  celebration: never a digest, never a partner's message) falls back to ONE ``Sender.post`` in
+  a server channel, mentioning the learner: the ``Space.fallback_channel_id`` of the
+  learner's home space (``Learner.home_space_id``), else ``Learner.home_channel_id``, and
+  neither when the learner has no home space (they onboarded in a DM: the home channel is
+  that DM). If there is no such channel or the post fails, the row is marked ``failed`` with
+  the DM error and a Notice (recorded once while unread) tells the learner at their next
+  command; a partner's closed DM tells the learner the same way. A row posted in the
+  fallback channel is marked ``sent``. Once a recipient's DM has refused within a batch, the
+  batch's other messages to them are not tried by DM again: they go straight to that same
+  fallback. Nothing a sender raises stops the dispatcher.
 
-What is sent
+What is sent (each rule lives in its kind's builder, ``bot/dispatch/_kinds.py``)
 - A daily reminder at the learner's local time, skipped when today's commitment is already
   met, when paused (the streak is frozen by ``bot.progress``) or before the plan starts; the
   schedule advances anyway. A snooze (``/snooze``) holds a reminder due before it ends and
@@ -42,7 +53,9 @@ What is sent
 - Deadline reminders 7 days and 1 day before, claimed with that day's reminder (so at the
   reminder time, not when reminders are off or the learner is paused).
 - Celebrations for milestones recorded with ``announced`` false: to the learner and to an
-  accepted partner who is shown ``days``.
+  accepted partner who is shown ``days``. When a command's reply already announced the
+  milestone, its write recorded the learner's celebration row as ``sent`` (same key): the
+  claim's insert of that key is a no-op, so only the partner's message goes out.
 - The digest at the chosen weekday and time, every one or two weeks, to the learner and each
   accepted partner (re-checked at send time: ending a partnership stops delivery at once).
   Digests still go out while paused.
@@ -55,18 +68,15 @@ import logging
 import time as monotime
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
 from bot.config import SchedulerSettings
-from bot.messages import (
-    OutMessage,
-    build_celebration,
-    build_deadline_reminder,
-    build_digest,
-    build_reminder,
-    with_attachment,
-)
+from bot.dispatch import KINDS, KindRegistry, Letter, Skip
+from bot.messages import OutMessage, with_attachment
 from bot.outbox import (
     Batch,
     Claimed,
@@ -80,23 +90,19 @@ from bot.outbox import (
     claim_reminders,
     claim_snoozes,
     fallback_channel,
-    load_snapshots,
+    load_dispatch_data,
     reclaim_stale,
 )
 from bot.plan import PlanRegistry
-from bot.senders import ConsoleSender, DeliveryError, Sender
-from bot.snapshot import LearnerData
+from bot.senders import CLOSED_DM, ConsoleSender, DeliveryError, Sender
+from bot.snapshot import DispatchData
 from bot.store import Store
 from bot.timing import utc
+from bot.wording import plural
 
 log = logging.getLogger(__name__)
 
 JOB_ID = "pacer-dispatch"
-EVENING_HOUR = 20
-FALLBACK_KINDS = ("reminder", "snooze", "deadline", "celebration")
-KIND_NAMES = {"reminder": "daily reminder", "snooze": "snoozed reminder",
-              "deadline": "deadline reminder", "celebration": "celebration",
-              "digest": "digest", "digest-partner": "digest"}
 
 
 class RateLimiter:
@@ -157,7 +163,8 @@ class Dispatcher:
     those platforms are claimed. ``clock`` gives the current instant (aware); tests pass a fake
     one and call ``tick(now)`` directly, without ``start()``. ``lease``: how long a claimed,
     unconfirmed row belongs to its claimer; ``limiter``: the request-rate bucket (default
-    from ``settings.rate_per_second``; 0 = unlimited).
+    from ``settings.rate_per_second``; 0 = unlimited); ``kinds``: what each message kind
+    means (``bot.dispatch.KINDS``): the dispatcher itself only claims, sends and marks.
     """
 
     def __init__(self, store: Store, plans: PlanRegistry, senders: Mapping[str, Sender], *,
@@ -165,10 +172,11 @@ class Dispatcher:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  lease: timedelta = timedelta(minutes=10), max_attempts: int = 5,
                  limiter: RateLimiter | None = None,
-                 tick_budget: float | None = None) -> None:
+                 tick_budget: float | None = None, kinds: KindRegistry = KINDS) -> None:
         self.store = store
         self.plans = plans
         self.senders = dict(senders)
+        self.kinds = kinds
         self.settings = settings or SchedulerSettings()
         self.clock = clock
         self.lease = lease
@@ -189,9 +197,6 @@ class Dispatcher:
 
     async def start(self) -> None:
         """Start the APScheduler tick job on the running event loop (first tick at once)."""
-        from apscheduler.schedulers.asyncio import AsyncIOScheduler
-        from apscheduler.triggers.interval import IntervalTrigger
-
         if self._scheduler is not None:
             raise RuntimeError("the dispatcher is already started")
         self._stopping = False
@@ -298,91 +303,57 @@ class Dispatcher:
         """Build and send claimed rows through the bounded pool; mark each one."""
         report = report if report is not None else TickReport()
         async with self.store.read() as session:
-            data, score_dates = await load_snapshots(session, {r.learner_id for r in rows})
+            data = await load_dispatch_data(session, {r.learner_id for r in rows})
         marks = MarkWriter(self.store)
-        jobs: list[tuple[Claimed, OutMessage]] = []
+        jobs: list[tuple[Claimed, Letter]] = []
         now = self._now()
         for row in rows:
             try:
-                built = self.build(row, data.get(row.learner_id),
-                                   score_dates.get(row.learner_id, {}))
+                built = self.build(row, data.get(row.learner_id))
             except Exception as exc:
                 log.exception("could not build outbox row %s (%s)", row.id, row.key)
                 marks.add(Mark(row.id, "failed", now, f"could not build: {type(exc).__name__}"))
                 report.failed += 1
                 continue
-            if isinstance(built, str):
-                marks.add(Mark(row.id, "skipped", now, built))
+            if isinstance(built, Skip):
+                marks.add(Mark(row.id, "skipped", now, built.reason))
                 report.skipped += 1
             else:
                 jobs.append((row, built))
+        # One recipient's letters go one after the other (in claim order), recipients side by
+        # side: a DM that refused is then known before the same recipient's next letter.
+        by_recipient: dict[tuple[str, str], list[tuple[Claimed, Letter]]] = {}
+        for row, letter in jobs:
+            by_recipient.setdefault((row.recipient_platform, row.recipient_id), []).append(
+                (row, letter))
+        closed: set[tuple[str, str]] = set()  # recipients whose DMs refused this batch
+
+        async def send_all(letters: list[tuple[Claimed, Letter]]) -> None:
+            for row, letter in letters:
+                await self._send_one(row, letter, report, marks, closed)
+
         try:
-            await asyncio.gather(*(self._send_one(row, msg, report, marks)
-                                   for row, msg in jobs))
+            await asyncio.gather(*(send_all(letters) for letters in by_recipient.values()))
         finally:
             await marks.close()
 
-    def build(self, row: Claimed, data: LearnerData | None,
-              score_dates: Mapping[str, date]) -> OutMessage | str:
-        """Build the message of a claimed row, or return why it is skipped."""
-        if data is None:
-            return "the learner no longer exists"
-        prof = data.profile
-        plan = self.plans.get(prof.plan_id)
-        payload = row.payload
-        day = date.fromisoformat(payload["study_date"]) if "study_date" in payload else None
-        late_due = row.due_at if row.late else None
-        paused = day is not None and day in data.paused_days()
-        if row.kind in ("reminder", "snooze"):
-            assert day is not None
-            if day < prof.start_date:
-                return "the plan has not started"
-            if paused:
-                return "paused"
-            if data.minutes_by_day().get(day, 0) >= prof.commitment_minutes:
-                return "today's commitment is already met"
-            return build_reminder(data, plan, day, late_due=late_due,
-                                  snoozed=row.kind == "snooze")
-        if row.kind == "deadline":
-            if paused:
-                return "paused"
-            dl = next((d for d in data.deadlines if d.id == payload["deadline_id"]), None)
-            if dl is None or dl.due_date.isoformat() != payload["due_date"]:
-                return "the deadline was removed or moved"
-            return build_deadline_reminder(dl.title, dl.due_date, payload["days"],
-                                           tz=prof.timezone, late_due=late_due)
-        if row.kind == "celebration":
-            milestone = plan.milestones_by_id.get(payload["milestone_id"])
-            if milestone is None or payload["milestone_id"] not in data.milestones:
-                return "the milestone is no longer reached"
-            reached = date.fromisoformat(payload["reached_on"])
-            if payload.get("partner"):
-                ship = _accepted_partner(data, row)
-                if ship is None or "days" not in ship.share:
-                    return "the partnership ended or no longer shares days"
-                return build_celebration(milestone, reached, learner_name=prof.display_name)
-            return build_celebration(milestone, reached)
-        if row.kind in ("digest", "digest-partner"):
-            assert day is not None
-            if day < prof.start_date:
-                return "the plan has not started"
-            weeks = int(payload.get("weeks", 1))
-            if row.kind == "digest":
-                return build_digest(data, plan, day, weeks=weeks, score_dates=score_dates,
-                                    late_due=late_due)
-            ship = _accepted_partner(data, row)
-            if ship is None:
-                return "the partnership is not accepted"
-            if not ship.share:
-                return "the learner shares nothing"
-            return build_digest(data, plan, day, weeks=weeks, score_dates=score_dates,
-                                partner=True, share=ship.share, late_due=late_due)
-        return f"unknown kind {row.kind}"
+    def build(self, row: Claimed, data: DispatchData | None) -> Letter | Skip:
+        """Build the letter of a claimed row through its kind, or say why it is skipped."""
+        return self.kinds.prepare(row.kind, row.payload, data, self.plans,
+                                  recipient_platform=row.recipient_platform,
+                                  recipient_id=row.recipient_id,
+                                  late_due=row.due_at if row.late else None)
 
-    async def _send_one(self, row: Claimed, message: OutMessage, report: TickReport,
-                        marks: MarkWriter) -> None:
+    async def _send_one(self, row: Claimed, letter: Letter, report: TickReport,
+                        marks: MarkWriter, closed: set[tuple[str, str]]) -> None:
+        """Send one letter; a recipient whose DMs refused earlier in the batch is not retried."""
+        recipient = (row.recipient_platform, row.recipient_id)
         async with self._pool:
+            message = letter.message
             try:
+                if recipient in closed:
+                    raise DeliveryError("Cannot send messages to this user (refused earlier "
+                                        "in this batch)", permanent=True, code=CLOSED_DM)
                 if message.chart is not None:
                     message = await asyncio.to_thread(with_attachment, message)
                 sender = self.senders.get(row.recipient_platform)
@@ -392,29 +363,32 @@ class Dispatcher:
                 await self.limiter.acquire()
                 await sender.send(row.recipient_platform, row.recipient_id, message)
             except DeliveryError as exc:
-                await self._failed(row, message, exc, report, marks)
+                if exc.closed_dm:
+                    closed.add(recipient)
+                await self._failed(row, letter, message, exc, report, marks)
                 return
             except Exception as exc:
                 log.exception("sending outbox row %s (%s) failed", row.id, row.key)
-                await self._failed(row, message, DeliveryError(
+                await self._failed(row, letter, message, DeliveryError(
                     f"{type(exc).__name__}: {exc}", permanent=True), report, marks)
                 return
             marks.add(Mark(row.id, "sent", self._now()))
             report.sent += 1
 
-    async def _failed(self, row: Claimed, message: OutMessage, exc: DeliveryError,
-                      report: TickReport, marks: MarkWriter) -> None:
+    async def _failed(self, row: Claimed, letter: Letter, message: OutMessage,
+                      exc: DeliveryError, report: TickReport, marks: MarkWriter) -> None:
         now = self._now()
         error = f"{exc} (code {exc.code})" if exc.code is not None else str(exc)
         if exc.closed_dm:
-            if await self._fallback(row, message):
+            if letter.channel_fallback and await self._fallback(row, message):
                 marks.add(Mark(row.id, "sent", now, "DM closed; posted in the fallback channel"))
                 report.sent += 1
                 report.fallback += 1
                 return
             try:
                 async with self.store.write() as session:
-                    await add_notice_once(session, row.learner_id, _closed_dm_notice(row), now)
+                    await add_notice_once(session, row.learner_id, _closed_dm_notice(letter),
+                                          now)
             except Exception:
                 log.exception("could not record the closed-DM notice of %s", row.key)
         if exc.permanent or exc.closed_dm:
@@ -430,9 +404,7 @@ class Dispatcher:
             report.retried += 1
 
     async def _fallback(self, row: Claimed, message: OutMessage) -> bool:
-        """Post a learner's own short message in their fallback channel; say whether it went."""
-        if row.kind not in FALLBACK_KINDS or row.payload.get("partner"):
-            return False
+        """Post a learner's own message in a server channel of theirs; say whether it went."""
         sender = self.senders.get(row.recipient_platform)
         if sender is None:
             return False
@@ -484,25 +456,18 @@ class MarkWriter:
                     async with self.store.write() as session:
                         await apply_marks(session, marks)
                 except Exception:
-                    log.exception("could not record %d delivery marks; those rows stay "
-                                  "pending and are resent after the lease", len(marks))
+                    log.exception("could not record %s; those rows stay pending and are "
+                                  "resent after the lease", plural(len(marks), "delivery mark"))
             if self._closing and not self._marks:
                 return
 
 
-def _closed_dm_notice(row: Claimed) -> str:
-    what = KIND_NAMES.get(row.kind, "message")
-    if row.kind == "digest-partner" or row.payload.get("partner"):
-        return (f"Your accountability partner could not receive your {what}: their DMs are "
-                "closed to Pacer.")
-    return (f"Pacer could not DM you your {what}: your DMs are closed. Allow direct messages "
-            "from server members, or ask an admin to set a fallback channel.")
-
-
-def _accepted_partner(data: LearnerData, row: Claimed) -> Any:
-    return next((pt for pt in data.partners
-                 if pt.status == "accepted" and pt.partner_platform == row.recipient_platform
-                 and pt.partner_external_id == row.recipient_id), None)
+def _closed_dm_notice(letter: Letter) -> str:
+    if letter.to_partner:
+        return (f"Your accountability partner could not receive your {letter.label}: their "
+                "DMs are closed to Pacer.")
+    return (f"Pacer could not DM you your {letter.label}: your DMs are closed. Allow direct "
+            "messages from server members, or ask an admin to set a fallback channel.")
 
 
 def console_dispatcher(store: Store, plans: PlanRegistry, settings: SchedulerSettings,

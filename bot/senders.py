@@ -25,7 +25,11 @@ A front (Discord, Slack, the console) implements ``Sender`` for its platform and
   id ``"pacer:" + action`` and, on a press, runs
   ``commands.dispatch(actor, bot.messages.command_for_action(action))``.
 - The dispatcher already bounds concurrency and the global request rate; a sender sends
-  at once and may keep its own per-route rate-limit handling (discord.py does).
+  at once and may keep its own per-route rate-limit handling (discord.py does). The rate
+  bucket counts ONE token per ``send`` or ``post``, so a sender should spend as few platform
+  requests per message as it can: cache what stays valid (the Discord sender keeps the ids
+  of DM channels it opened rather than opening one per message) and keep the platform's
+  specifics behind this interface, which names no platform type.
 """
 
 from __future__ import annotations

@@ -1,11 +1,19 @@
-"""A learner's whole tracker read in one go: the input of every view, export and digest."""
+"""What is read of a learner in one go: the full snapshot, and the dispatcher's lean one.
+
+``LearnerData`` (``load_many``/``load_one``) is the whole tracker: the input of every view,
+export and milestone check. ``DispatchData`` (``bot.outbox.load_dispatch_data``) is what the
+dispatcher's messages need, read fast for many learners: study time summed per day (no
+topics), no counters, no free fields, no notices, and the day each score was recorded. Both
+provide ``StudyRecord``, the part that the progress rules and the message builders read.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,24 +98,69 @@ class LearnerProfile:
         return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
 
 
-@dataclass
-class LearnerData:
-    """Everything stored about one learner that the views need."""
+class DayTotal(NamedTuple):
+    """The minutes studied on one study day, summed over that day's logs."""
 
-    profile: LearnerProfile
-    logs: list[LogRow] = field(default_factory=list)
-    done: dict[str, date] = field(default_factory=dict)
-    scores: dict[str, int] = field(default_factory=dict)
-    mocks: list[MockRow] = field(default_factory=list)
-    counters: dict[str, int] = field(default_factory=dict)
-    ratings: dict[str, dict[int, int]] = field(default_factory=dict)  # skill -> week -> value
-    fields: dict[str, str] = field(default_factory=dict)
-    notes: list[NoteRow] = field(default_factory=list)
-    deadlines: list[DeadlineRow] = field(default_factory=list)
-    milestones: dict[str, date] = field(default_factory=dict)
-    pauses: list[tuple[date, date]] = field(default_factory=list)
-    partners: list[PartnerRow] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
+    study_date: date
+    minutes: int
+
+
+class StudyTime(Protocol):
+    """A stretch of study time as the progress rules read it: a LogRow or a DayTotal."""
+
+    @property
+    def study_date(self) -> date: ...
+
+    @property
+    def minutes(self) -> int: ...
+
+
+class StudyRecord(Protocol):
+    """What the progress rules and the message builders read of a learner."""
+
+    @property
+    def profile(self) -> LearnerProfile: ...
+
+    @property
+    def logs(self) -> Sequence[StudyTime]: ...
+
+    @property
+    def done(self) -> Mapping[str, date]: ...
+
+    @property
+    def scores(self) -> Mapping[str, int]: ...
+
+    @property
+    def mocks(self) -> Sequence[MockRow]: ...
+
+    @property
+    def ratings(self) -> Mapping[str, Mapping[int, int]]: ...
+
+    @property
+    def notes(self) -> Sequence[NoteRow]: ...
+
+    @property
+    def deadlines(self) -> Sequence[DeadlineRow]: ...
+
+    @property
+    def milestones(self) -> Mapping[str, date]: ...
+
+    @property
+    def total_minutes(self) -> int: ...
+
+    def minutes_by_day(self) -> dict[date, int]: ...
+
+    def active_days(self) -> set[date]: ...
+
+    def paused_days(self) -> set[date]: ...
+
+
+class _StudyDays:
+    """The day rules both snapshot types share (each holds logs, done items and pauses)."""
+
+    logs: Sequence[StudyTime]
+    done: dict[str, date]
+    pauses: list[tuple[date, date]]
 
     def minutes_by_day(self) -> dict[date, int]:
         totals: dict[date, int] = defaultdict(int)
@@ -128,8 +181,50 @@ class LearnerData:
             d = start
             while d <= end:
                 days.add(d)
-                d = date.fromordinal(d.toordinal() + 1)
+                d += timedelta(days=1)
         return days
+
+
+@dataclass
+class LearnerData(_StudyDays):
+    """Everything stored about one learner that the views need."""
+
+    profile: LearnerProfile
+    logs: list[LogRow] = field(default_factory=list)
+    done: dict[str, date] = field(default_factory=dict)
+    scores: dict[str, int] = field(default_factory=dict)
+    mocks: list[MockRow] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=dict)
+    ratings: dict[str, dict[int, int]] = field(default_factory=dict)  # skill -> week -> value
+    fields: dict[str, str] = field(default_factory=dict)
+    notes: list[NoteRow] = field(default_factory=list)
+    deadlines: list[DeadlineRow] = field(default_factory=list)
+    milestones: dict[str, date] = field(default_factory=dict)
+    pauses: list[tuple[date, date]] = field(default_factory=list)
+    partners: list[PartnerRow] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DispatchData(_StudyDays):
+    """What the dispatcher's messages read of one learner (``bot.outbox.load_dispatch_data``).
+
+    ``logs`` holds one ``DayTotal`` per study day; ``score_dates`` maps a score id to the
+    study day it was recorded. Counters, free fields, notices and topics are not read.
+    """
+
+    profile: LearnerProfile
+    logs: list[DayTotal] = field(default_factory=list)
+    done: dict[str, date] = field(default_factory=dict)
+    scores: dict[str, int] = field(default_factory=dict)
+    score_dates: dict[str, date] = field(default_factory=dict)
+    mocks: list[MockRow] = field(default_factory=list)
+    ratings: dict[str, dict[int, int]] = field(default_factory=dict)  # skill -> week -> value
+    notes: list[NoteRow] = field(default_factory=list)
+    deadlines: list[DeadlineRow] = field(default_factory=list)
+    milestones: dict[str, date] = field(default_factory=dict)
+    pauses: list[tuple[date, date]] = field(default_factory=list)
+    partners: list[PartnerRow] = field(default_factory=list)
 
 
 async def load_many(session: AsyncSession, learner_ids: Sequence[int]) -> dict[int, LearnerData]:

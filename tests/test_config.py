@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from bot.app import _RedactSecrets
 from bot.config import DEFAULT_DB_URL, ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,10 +73,6 @@ def test_missing_token_file_is_a_clear_error(tmp_path: Path,
 
 
 def test_secrets_are_redacted_from_logs(caplog: pytest.LogCaptureFixture) -> None:
-    import logging
-
-    from bot.app import _RedactSecrets
-
     logger = logging.getLogger("pacer.test.redact")
     handler_filter = _RedactSecrets(["super-secret-token-value"])
     caplog.handler.addFilter(handler_filter)
@@ -83,11 +84,21 @@ def test_secrets_are_redacted_from_logs(caplog: pytest.LogCaptureFixture) -> Non
     assert "[redacted]" in caplog.text
 
 
-def test_the_token_never_reaches_the_log_even_at_debug(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
+def test_secrets_are_redacted_from_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
+    handler_filter = _RedactSecrets(["super-secret-token-value"])
+    caplog.handler.addFilter(handler_filter)
+    try:
+        try:
+            raise RuntimeError("login refused for super-secret-token-value")
+        except RuntimeError:
+            logging.getLogger("pacer.test.redact").exception("login failed")
+    finally:
+        caplog.handler.removeFilter(handler_filter)
+    assert "RuntimeError: login refused for [redacted]" in caplog.text
+    assert "super-secret-token-value" not in caplog.text
 
+
+def test_the_token_never_reaches_the_log_even_at_debug(tmp_path: Path) -> None:
     token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.secret.token-value-for-the-log-test"
     config = tmp_path / "config.toml"
     config.write_text(
@@ -96,11 +107,15 @@ def test_the_token_never_reaches_the_log_even_at_debug(tmp_path: Path) -> None:
         encoding="utf-8")
     env = {**os.environ, "DISCORD_TOKEN": token, "PACER_CONFIG": str(config),
            "PACER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/p.db"}
-    result = subprocess.run([sys.executable, "-m", "bot", "sync", "--guild", "1"], env=env,
+    # The subprocess must import this tree, not whatever copy of bot is installed.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    result = subprocess.run([sys.executable, "-m", "bot", "sync", "--verbose", "--guild", "1"],
+                            env=env,
                             cwd=tmp_path, capture_output=True, text=True, timeout=120,
                             check=False)
     assert result.returncode != 0  # nothing listens on port 9
     logged = result.stdout + result.stderr + (tmp_path / "pacer.log").read_text("utf-8")
     assert "127.0.0.1:9" in logged or "Cannot connect" in logged or "refused" in logged, logged
+    assert "DEBUG" in result.stderr  # --verbose: the log reached stderr too
     assert token not in logged
     assert token.split(".")[-1] not in logged

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+import queue
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import build_core
-from bot.config import DatabaseSettings, Settings
-from bot.console import ConsoleFront
+from bot.config import DatabaseSettings, SchedulerSettings, Settings
+from bot.console import PLATFORM, PROMPT, ConsoleFront
+from bot.messages import OutMessage
 from tests.conftest import FakeClock
+
+ROOT = Path(__file__).resolve().parents[1]
 
 WEEK = [
     "/start Europe/Berlin start=2026-11-23 target=2027-01-15 hours=3 weeks=7",
@@ -83,6 +89,8 @@ async def test_console_reports_errors_and_switches_learner(tmp_path: Path) -> No
 
 def test_python_m_bot_without_token_starts_the_console(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"DISCORD_TOKEN", "PACER_CONFIG"}}
+    # The subprocess must import this tree, not whatever copy of bot is installed.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     script = "/start Asia/Kolkata\n/log 2h setup\n/progress\n/quit\n"
     result = subprocess.run(
         [sys.executable, "-m", "bot"], input=script, capture_output=True, text=True,
@@ -92,3 +100,67 @@ def test_python_m_bot_without_token_starts_the_console(tmp_path: Path) -> None:
     assert "Logged 2h on" in result.stdout
     assert "Hours Invested**: 2 / 150-200" in result.stdout
     assert (tmp_path / "data" / "pacer.sqlite3").exists()
+
+
+class ScriptedReader:
+    """Feed the console loop its lines one at a time, and tell when it waits for the next."""
+
+    def __init__(self) -> None:
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.asked = threading.Semaphore(0)
+
+    def __call__(self) -> str:  # runs in the loop's executor thread
+        self.asked.release()
+        return self.lines.get(timeout=30)
+
+    async def until_asked(self) -> None:
+        assert await asyncio.to_thread(self.asked.acquire, timeout=30), "the loop never read"
+
+
+async def test_the_prompt_comes_back_after_a_reminder(tmp_path: Path,
+                                                      sqlite_template: Path) -> None:
+    db = tmp_path / "p.db"
+    db.write_bytes(sqlite_template.read_bytes())
+    clock = FakeClock(datetime(2026, 11, 30, 12, 0, tzinfo=UTC))  # Monday 13:00 in Berlin
+    core = await build_core(Settings(database=DatabaseSettings(url=f"sqlite+aiosqlite:///{db}")),
+                            clock=clock, migrate=False)
+    out = io.StringIO()
+    front = ConsoleFront(core, "learner", out=out, prompt=PROMPT)
+    dispatcher = front.dispatcher(SchedulerSettings(rate_per_second=0))  # as the launcher does
+    reader = ScriptedReader()
+    loop = asyncio.create_task(front.run(reader))
+    try:
+        await reader.until_asked()
+        reader.lines.put("/start Europe/Berlin reminder=19:00\n")
+        await reader.until_asked()
+        assert out.getvalue().endswith(f"\n{PROMPT}")  # the reply, then the prompt
+        clock.set(datetime(2026, 11, 30, 18, 0, tzinfo=UTC))  # 19:00 in Berlin
+        await dispatcher.tick()  # the learner sits at the prompt meanwhile
+        text = out.getvalue()
+        reminder = text.rindex("📬 for learner\n== Daily reminder ==")
+        after = text[reminder:]
+        assert after.endswith(f"]\n{PROMPT}") and after.count(PROMPT) == 1, text
+        assert text[:reminder].endswith(f"{PROMPT}\n")  # it left the old prompt's line
+        reader.lines.put("/quit\n")
+        await asyncio.wait_for(loop, 30)
+    finally:
+        if not loop.done():
+            reader.lines.put("")
+            await loop
+        await core.close()
+
+
+async def test_a_message_between_two_reads_adds_no_prompt(tmp_path: Path,
+                                                          sqlite_template: Path) -> None:
+    db = tmp_path / "p.db"
+    db.write_bytes(sqlite_template.read_bytes())
+    core = await build_core(Settings(database=DatabaseSettings(url=f"sqlite+aiosqlite:///{db}")),
+                            migrate=False)
+    out = io.StringIO()
+    front = ConsoleFront(core, "learner", out=out, prompt=PROMPT)
+    try:
+        message = OutMessage(kind="celebration", title="Notice", text="hello")
+        await front.sender().send(PLATFORM, "learner", message)  # while a command runs
+        assert out.getvalue() == "\n📬 for learner\n== Notice ==\nhello\n"
+    finally:
+        await core.close()

@@ -20,7 +20,7 @@ FRONT_PREFIXES = ("cogs", "bot.discord", "bot.slack", "bot.console", "bot.__main
                   "bot.grammar", "bot.presenting", "bot.actions", "bot.app")
 SERVICES = "bot.services"
 # Apply-side modules of features that write through the services' unit of work.
-SERVICE_CLIENTS = ("bot.trackerfile.apply", "bot.importer")
+SERVICE_CLIENTS = ("bot.trackerfile.apply",)
 
 
 def module_name(path: Path) -> str:

@@ -22,6 +22,7 @@ from bot.messages import (
 )
 from bot.plan import Plan, PlanRegistry
 from bot.snapshot import DeadlineRow, LearnerData, LearnerProfile, LogRow, MockRow, NoteRow
+from bot.wording import plural
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -202,6 +203,16 @@ def test_digest_leaves_out_days_before_the_start(plan: Plan) -> None:
     assert f.period_commitment_minutes == 3 * 240
 
 
+def test_digest_says_one_day_not_one_days(plan: Plan) -> None:
+    # A plan started today: one day counted; the pace lands one day after the target.
+    data = LearnerData(profile(start_date=TODAY, target_date=TODAY + timedelta(days=36)))
+    data.logs = logs({TODAY: 240})
+    text = build_digest(data, plan, TODAY).text
+    assert "commitment met on 1 of 1 day\n" in text
+    assert "**Streak**: 🔥 1 day" in text
+    assert text.count("1 day after your target.") == 1 and "1 days" not in text
+
+
 def test_late_digest_says_so_in_the_learners_zone(plan: Plan) -> None:
     due = datetime(2026, 12, 6, 17, 0, tzinfo=UTC)
     msg = build_digest(the_week(), plan, TODAY, score_dates=SCORE_DATES, late_due=due)
@@ -307,3 +318,19 @@ def test_dates_are_local_study_days_not_utc(plan: Plan) -> None:
                           datetime(2026, 12, 6, 18, 0, tzinfo=UTC) - timedelta(minutes=1))]
     f = digest_figures(data, plan, TODAY)
     assert [c[0] for c in f.challenges] == ["in time"]
+
+
+# --- plural forms (bot.wording) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("count", "singular", "plural_form", "expected"), [
+    (0, "day", None, "0 days"),
+    (1, "day", None, "1 day"),
+    (2, "day", None, "2 days"),
+    (-1, "day", None, "-1 days"),
+    (1, "entry", "entries", "1 entry"),
+    (3, "entry", "entries", "3 entries"),
+    (1, "learner", None, "1 learner"),
+])
+def test_plural(count: int, singular: str, plural_form: str | None, expected: str) -> None:
+    assert plural(count, singular, plural_form) == expected

@@ -10,26 +10,45 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from bot.commands import USAGE
 from sqlalchemy import select, update
 
 from bot import models as m
 from bot import progress
 from bot.actors import Actor
+from bot.app import build_services
 from bot.config import SchedulerSettings
+from bot.dispatch import (
+    KINDS,
+    CelebrationPayload,
+    DeadlinePayload,
+    DigestPayload,
+    Due,
+    KindRegistry,
+    Letter,
+    PartnerDigestPayload,
+    Payload,
+    ReminderPayload,
+    Skip,
+)
+from bot.errors import InputError
+from bot.grammar import Grammar
 from bot.messages import OutMessage, build_digest
-from bot.outbox import LATE_AFTER, load_snapshots
+from bot.outbox import LATE_AFTER, load_dispatch_data, load_snapshots, outbox_key
+from bot.parsing import parse_snooze
 from bot.plan import PlanRegistry
-from bot.scheduling import JOB_ID, Dispatcher, RateLimiter, register_commands, snooze_until
+from bot.scheduling import JOB_ID, Dispatcher, RateLimiter
 from bot.senders import CLOSED_DM, ConsoleSender, DeliveryError
 from bot.services import Onboarding, Services
-from bot.snapshot import load_one
+from bot.snapshot import DayTotal, DispatchData, load_one
 from bot.store import Store
+from bot.values import ScoreInput, SnoozeSpec
 from tests.conftest import FakeClock
 
 BERLIN_19 = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)  # Monday 19:00 in Berlin
@@ -58,11 +77,13 @@ class RecordingSender:
         self.post_fails = post_fails
         self.sent: list[Delivery] = []
         self.posts: list[Delivery] = []
+        self.attempts: list[str] = []  # every recipient send() was called for
         self.in_flight = 0
         self.max_in_flight = 0
 
     async def send(self, recipient_platform: str, recipient_id: str,
                    message: OutMessage) -> None:
+        self.attempts.append(recipient_id)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -97,8 +118,9 @@ async def onboard(services: Services, name: str, *, tz: str = "Europe/Berlin",
                   reminder: time | None = time(19, 0), start: date | None = None,
                   day_start: int = 3, commitment: int = 240, platform: str = "console") -> Actor:
     who = actor(name, platform)
-    await services.onboarding.start(who, Onboarding(timezone=tz, start_date=start, reminder_time=reminder,
-                                        day_start_hour=day_start, commitment_minutes=commitment))
+    await services.onboarding.start(who, Onboarding(
+        timezone=tz, start_date=start, reminder_time=reminder, day_start_hour=day_start,
+        commitment_minutes=commitment))
     return who
 
 
@@ -167,7 +189,7 @@ async def test_dst_reminder_fires_once_at_the_documented_instant(
         store: Store, plans: PlanRegistry, clock: FakeClock, tz: str, day: date, at: time,
         expected: datetime) -> None:
     clock.set(expected - timedelta(hours=4))
-    services = Tracker(store, plans, clock)
+    services = build_services(store, plans, clock=clock)
     await onboard(services, "alice", tz=tz, reminder=at, start=day - timedelta(days=7),
                   day_start=0)
     sender = RecordingSender(clock)
@@ -369,13 +391,14 @@ async def test_changed_reminder_time_takes_effect_next_occurrence_once_a_day(
     d = dispatcher(store, plans, clock, sender)
     await tick_at(d, clock, BERLIN_19)
     clock.set(BERLIN_19 + timedelta(minutes=10))
-    await services.update_settings(alice, reminder_minute=21 * 60)  # later the same evening
+    # Later the same evening.
+    await services.onboarding.update_settings(alice, {"reminder_minute": 21 * 60})
     await run_between(d, clock, BERLIN_19 + timedelta(minutes=30),
                       BERLIN_19 + timedelta(days=1, hours=3), step=timedelta(minutes=30))
     assert [x.at for x in sender.to("alice", "reminder")] == [
         BERLIN_19, datetime(2026, 12, 1, 20, 0, tzinfo=UTC)]  # not twice on 30 Nov
     clock.set(datetime(2026, 12, 1, 21, 0, tzinfo=UTC))
-    await services.update_settings(alice, timezone="America/New_York")
+    await services.onboarding.update_settings(alice, {"timezone": "America/New_York"})
     await run_between(d, clock, datetime(2026, 12, 1, 21, 30, tzinfo=UTC),
                       datetime(2026, 12, 3, 3, 0, tzinfo=UTC), step=timedelta(minutes=30))
     # 21:00 in New York on 1 Dec (02:00 UTC on 2 Dec) is still 1 Dec there, a date that had
@@ -404,7 +427,7 @@ async def test_snooze_after_the_reminder_reminds_once_more(
     d = dispatcher(store, plans, clock, sender)
     await tick_at(d, clock, BERLIN_19)
     clock.set(BERLIN_19 + timedelta(minutes=3))
-    await services.snooze(alice, clock() + timedelta(hours=1))
+    await services.pauses.snooze(alice, SnoozeSpec("minutes", 60))
     await run_between(d, clock, BERLIN_19 + timedelta(minutes=5), BERLIN_19 + timedelta(hours=3))
     snoozed = sender.to("alice", "snooze")
     assert [x.at for x in snoozed] == [BERLIN_19 + timedelta(hours=1, minutes=5)]
@@ -417,9 +440,9 @@ async def test_snooze_before_the_reminder_holds_it_until_the_snooze_ends(
     alice = await onboard(services, "alice")
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
-    until = snooze_until("evening", clock(), "Europe/Berlin")
+    await services.pauses.snooze(alice, SnoozeSpec("evening"))
+    until = (await learner_row(store, "alice")).snoozed_until
     assert until == datetime(2026, 11, 30, 19, 0, tzinfo=UTC)  # 20:00 Berlin
-    await services.snooze(alice, until)
     await run_between(d, clock, BERLIN_19 - timedelta(minutes=30), BERLIN_19 + timedelta(hours=2))
     assert sender.to("alice", "reminder") == []
     assert [x.at for x in sender.to("alice", "snooze")] == [until]
@@ -434,7 +457,7 @@ async def test_snoozed_reminder_skipped_once_the_commitment_is_met(
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     await tick_at(d, clock, BERLIN_19)
-    await services.snooze(alice, clock() + timedelta(hours=1))
+    await services.pauses.snooze(alice, SnoozeSpec("minutes", 60))
     await services.timelog.log_time(alice, 240)
     await tick_at(d, clock, BERLIN_19 + timedelta(hours=1))
     assert sender.to("alice", "snooze") == []
@@ -449,8 +472,15 @@ async def test_snoozed_reminder_skipped_once_the_commitment_is_met(
      datetime(2026, 11, 30, 19, 0, tzinfo=UTC)),
     ("off", datetime(2026, 11, 30, 12, 0, tzinfo=UTC), None),
 ])
-def test_snooze_until(text: str, now: datetime, expected: datetime | None) -> None:
-    assert snooze_until(text, now, "Europe/Berlin") == expected
+async def test_snooze_ends_when_the_learner_said(
+        store: Store, services: Services, clock: FakeClock, text: str, now: datetime,
+        expected: datetime | None) -> None:
+    alice = await onboard(services, "alice")
+    clock.set(now)
+    if text == "off":  # cancelling needs a snooze to cancel
+        await services.pauses.snooze(alice, parse_snooze("1h"))
+    await services.pauses.snooze(alice, parse_snooze(text))
+    assert (await learner_row(store, "alice")).snoozed_until == expected
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -458,11 +488,12 @@ def test_snooze_until(text: str, now: datetime, expected: datetime | None) -> No
     ("soonish", "Snooze for a duration such as `1h` or `30m`"),
     ("25h", "Snooze for a duration such as `1h` or `30m`"),
 ])
-def test_snooze_until_refuses(text: str, message: str) -> None:
-    from bot.errors import InputError
-
+async def test_snooze_refuses(services: Services, clock: FakeClock, text: str,
+                              message: str) -> None:
+    alice = await onboard(services, "alice")
+    clock.set(datetime(2026, 11, 30, 19, 30, tzinfo=UTC))  # 20:30 in Berlin
     with pytest.raises(InputError) as err:
-        snooze_until(text, datetime(2026, 11, 30, 20, 30, tzinfo=UTC), "Europe/Berlin")
+        await services.pauses.snooze(alice, parse_snooze(text))
     assert message in err.value.message
 
 
@@ -476,7 +507,8 @@ async def test_deadline_reminders_seven_days_and_one_day_before_once_each(
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     clock.set(datetime(2026, 12, 9, 12, 0, tzinfo=UTC))
-    await services.timelog.log_time(alice, 240)  # the daily reminder of 9 Dec is skipped, not the deadline
+    # The daily reminder of 9 Dec is skipped, not the deadline reminder.
+    await services.timelog.log_time(alice, 240)
     for n in range(12):
         await tick_at(d, clock, BERLIN_19 + timedelta(days=n))
         await tick_at(d, clock, BERLIN_19 + timedelta(days=n, minutes=5))
@@ -489,7 +521,7 @@ async def test_deadline_reminders_seven_days_and_one_day_before_once_each(
 
 
 @pytest.mark.parametrize(("share", "partner_told"), [(("days",), True), (("hours",), False)])
-async def test_celebration_announced_once_to_learner_and_sharing_partner(
+async def test_celebration_announced_in_the_reply_and_once_to_a_sharing_partner(
         store: Store, services: Services, plans: PlanRegistry, clock: FakeClock,
         share: tuple[str, ...], partner_told: bool) -> None:
     alice = await onboard(services, "alice")
@@ -503,13 +535,46 @@ async def test_celebration_announced_once_to_learner_and_sharing_partner(
     d = dispatcher(store, plans, clock, sender)
     await tick_at(d, clock, clock() + timedelta(minutes=1))
     await tick_at(d, clock, clock() + timedelta(minutes=1))
-    mine = sender.to("alice", "celebration")
-    assert [x.message.text for x in mine] == [
-        "🏅 You reached an achievement: **First study session logged** (30 Nov 2026)."]
+    assert sender.to("alice") == []  # the reply announced it: no second message
     theirs = sender.to("bob", "celebration")
     assert len(theirs) == (1 if partner_told else 0)
     if theirs:
         assert theirs[0].message.text.startswith("🏅 Alice reached")
+    async with store.read() as session:
+        assert (await session.scalars(select(m.MilestoneReached.announced))).all() == [True]
+
+
+async def test_a_celebration_row_already_sent_is_not_sent_again_and_the_partner_gets_theirs(
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice")
+    bob = actor("bob")
+    await services.partners.invite(alice, bob)
+    await services.partners.accept(bob)
+    await services.partners.share(alice, ["days"])
+    # What a write does when its reply announces the milestone, in one transaction: the
+    # milestone recorded with ``announced`` false and the learner's celebration as sent.
+    row = await learner_row(store, "alice")
+    async with store.write() as session:
+        session.add(m.MilestoneReached(learner_id=row.id, milestone_id="first-log",
+                                       reached_on=date(2026, 11, 30), reached_at=clock(),
+                                       announced=False))
+        session.add(m.Outbox(
+            key=outbox_key("celebration", "console", "alice", "first-log", row.id),
+            kind="celebration", learner_id=row.id, recipient_platform="console",
+            recipient_id="alice", due_at=clock(), status="sent", late=False,
+            payload={"milestone_id": "first-log", "reached_on": "2026-11-30"}, attempts=1,
+            claimed_at=clock(), sent_at=clock()))
+    sender = RecordingSender(clock)
+    d = dispatcher(store, plans, clock, sender)
+    first = await d.tick(clock() + timedelta(minutes=1))
+    await tick_at(d, clock, clock() + timedelta(minutes=2))
+    assert sender.to("alice") == []
+    assert [x.message.text for x in sender.to("bob", "celebration")] == [
+        "🏅 Alice reached an achievement: **First study session logged** (30 Nov 2026)."]
+    assert (first.claimed, first.sent, first.failed) == (1, 1, 0)
+    rows = await outbox(store, "celebration")
+    assert sorted((r.recipient_id, r.status, r.attempts) for r in rows) == [
+        ("alice", "sent", 1), ("bob", "sent", 1)]
     async with store.read() as session:
         assert (await session.scalars(select(m.MilestoneReached.announced))).all() == [True]
 
@@ -522,7 +587,7 @@ async def test_partner_digest_only_while_accepted_and_only_shared_parts(
     alice = await onboard(services, "alice", reminder=None, start=date(2026, 11, 30))
     bob = actor("bob")
     await services.timelog.log_time(alice, 150, "block manager")
-    await services.add_note(alice, "insight", "secret insight")
+    await services.notes.add_insight(alice, "secret insight")
     await services.deadlines.add_deadline(alice, "Private deadline", date(2026, 12, 20))
     await services.partners.invite(alice, bob)
     sender = RecordingSender(clock)
@@ -564,7 +629,7 @@ async def test_ending_the_partnership_stops_a_claimed_digest(
 async def test_fortnightly_digest_every_other_week(
         store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
     alice = await onboard(services, "alice", reminder=None, start=date(2026, 11, 30))
-    await services.update_settings(alice, digest_every_weeks=2)
+    await services.onboarding.update_settings(alice, {"digest_every_weeks": 2})
     sender = RecordingSender(clock)
     d = dispatcher(store, plans, clock, sender)
     for week in range(4):
@@ -575,7 +640,7 @@ async def test_fortnightly_digest_every_other_week(
     assert got[0].message.title == "Your fortnightly digest"
 
 
-async def test_dispatcher_loader_gives_the_same_digest_as_the_snapshot(
+async def test_dispatch_data_gives_the_same_digest_as_the_full_snapshot(
         store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
     alice = await onboard(services, "alice", start=date(2026, 11, 23))
     for day, minutes, topic in [(date(2026, 11, 23), 60, "a"), (date(2026, 11, 30), 90, "b"),
@@ -585,18 +650,25 @@ async def test_dispatcher_loader_gives_the_same_digest_as_the_snapshot(
     await services.scores.rate_skill(alice, "scheduler", 2, week=1)
     await services.scores.rate_skill(alice, "scheduler", 4, week=2)
     await services.scores.record_score(alice, "quiz-week1", ScoreInput.of(17))
-    await services.add_note(alice, "challenge", "build broke", solution="gcc 12")
+    await services.notes.add_challenge(alice, "build broke", solution="gcc 12")
     await services.pauses.pause(alice, date(2026, 12, 1))
     row = await learner_row(store, "alice")
     plan = plans.get(row.plan_id)
     async with store.read() as session:
         full = await load_one(session, row.id)
-        fast, dates = await load_snapshots(session, [row.id])
+        lean = (await load_dispatch_data(session, [row.id]))[row.id]
+        _, dates = await load_snapshots(session, [row.id])
     today = date(2026, 12, 6)  # plan week 2, whose digest compares with week 1
     expected = build_digest(full, plan, today, score_dates={"quiz-week1": date(2026, 11, 30)})
-    got = build_digest(fast[row.id], plan, today, score_dates=dates[row.id])
+    got = build_digest(lean, plan, today, score_dates=lean.score_dates)
     assert got.text == expected.text and got.chart == expected.chart
-    assert dates[row.id] == {"quiz-week1": date(2026, 11, 30)}
+    assert lean.score_dates == dates[row.id] == {"quiz-week1": date(2026, 11, 30)}
+    # The lean read says what it holds: one total per study day, no topics, no counters.
+    assert isinstance(lean, DispatchData) and not hasattr(lean, "counters")
+    assert lean.logs == [DayTotal(date(2026, 11, 23), 60), DayTotal(date(2026, 11, 29), 30),
+                         DayTotal(date(2026, 11, 30), 240)]
+    assert lean.minutes_by_day() == full.minutes_by_day()
+    assert lean.profile == full.profile and lean.partners == full.partners
     assert "Scheduler 2 → 4" in got.text and "Week 1 Quiz 17/20" in got.text
 
 
@@ -641,6 +713,47 @@ async def test_closed_dms_fall_back_or_record_a_notice_and_the_dispatcher_keeps_
         assert report.fallback == 1 and reply.notices == []
 
 
+@pytest.mark.parametrize("space_fallback", [None, "555"])
+async def test_closed_dm_of_a_learner_who_onboarded_in_a_dm_never_falls_back_to_that_dm(
+        store: Store, services: Services, grammar: Grammar, plans: PlanRegistry,
+        clock: FakeClock, space_fallback: str | None) -> None:
+    # Onboarded in a DM: no home space. Onboarding now keeps only server channels as the
+    # home channel, but learners onboarded before that have the DM recorded as their home.
+    alice = Actor("console", "alice", "Alice", space_id=None, channel_id="dm-alice")
+    await services.onboarding.start(alice, Onboarding(
+        timezone="Europe/Berlin", reminder_time=time(19, 0), day_start_hour=3,
+        commitment_minutes=240))
+    await onboard(services, "bob")  # bob's server space, with its fallback channel
+    async with store.write() as session:
+        await session.execute(update(m.Space).values(fallback_channel_id=space_fallback))
+        await session.execute(update(m.Learner).where(m.Learner.external_id == "alice")
+                              .values(home_channel_id="dm-alice"))
+    row = await learner_row(store, "alice")
+    assert (row.home_channel_id, row.home_space_id) == ("dm-alice", None)
+    sender = RecordingSender(clock, closed={"alice"})
+    await tick_at(dispatcher(store, plans, clock, sender), clock, BERLIN_19)
+    assert sender.posts == []  # neither the DM again nor another learner's server
+    rows = {r.recipient_id: r for r in await outbox(store, "reminder")}
+    assert rows["alice"].status == "failed" and "50007" in (rows["alice"].error or "")
+    reply = await grammar.dispatch(alice, "/progress")
+    assert reply.notices and reply.notices[0].startswith("Pacer could not DM you your daily")
+
+
+async def test_a_closed_dm_is_tried_once_per_batch_then_its_messages_go_to_the_fallback(
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    alice = await onboard(services, "alice")
+    # Seven days ahead: a deadline reminder rides on the daily one.
+    await services.deadlines.add_deadline(alice, "NVIDIA Interview", date(2026, 12, 7))
+    async with store.write() as session:
+        await session.execute(update(m.Space).values(fallback_channel_id="555"))
+    sender = RecordingSender(clock, closed={"alice"})
+    report = await dispatcher(store, plans, clock, sender).tick(BERLIN_19)
+    assert sender.attempts == ["alice"]  # the deadline reminder did not knock again
+    assert sorted((p.channel, p.message.kind) for p in sender.posts) == [
+        ("555", "deadline"), ("555", "reminder")]
+    assert (report.sent, report.fallback, report.failed) == (2, 2, 0)
+
+
 async def test_closed_dm_notices_do_not_pile_up(store: Store, services: Services,
                                                 plans: PlanRegistry, clock: FakeClock) -> None:
     await onboard(services, "alice")
@@ -668,12 +781,144 @@ async def test_closed_partner_dm_tells_the_learner(store: Store, services: Servi
                             "DMs are closed to Pacer."]
 
 
+# --- the kind registry ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NudgePayload(Payload):
+    word: str
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> NudgePayload:
+        return cls(str(raw["word"]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"word": self.word}
+
+
+def nudge_kinds() -> KindRegistry:
+    kinds = KINDS.copy()
+
+    @kinds.register("nudge", NudgePayload, label="nudge")
+    def nudge(due: Due[NudgePayload]) -> OutMessage | Skip:
+        if due.payload.word == "hush":
+            return Skip("hushed")
+        return OutMessage("nudge", "Nudge", f"{due.payload.word}, {due.data.profile.display_name}")
+
+    return kinds
+
+
+async def add_pending(store: Store, learner: m.Learner, kind: str, payload: dict[str, Any],
+                      claimed_at: datetime) -> None:
+    """Insert a pending row as a claimer that died would leave it (found after the lease)."""
+    async with store.write() as session:
+        session.add(m.Outbox(
+            key=f"{kind}:console:{learner.external_id}:{payload}:{learner.id}", kind=kind,
+            learner_id=learner.id, recipient_platform="console",
+            recipient_id=learner.external_id, due_at=claimed_at, status="pending", late=False,
+            payload=payload, attempts=0, claimed_at=claimed_at))
+
+
+async def test_the_machinery_sends_a_kind_it_has_never_heard_of_through_its_registry(
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice", reminder=None)
+    await onboard(services, "bob", reminder=None)
+    async with store.write() as session:  # a fallback channel a nudge must not use
+        await session.execute(update(m.Space).values(fallback_channel_id="555"))
+    alice, bob = await learner_row(store, "alice"), await learner_row(store, "bob")
+    for who, word in ((alice, "psst"), (alice, "hush"), (bob, "hey")):
+        await add_pending(store, who, "nudge", {"word": word}, clock())
+    await add_pending(store, alice, "mystery", {}, clock())
+    sender = RecordingSender(clock, closed={"bob"})
+    d = Dispatcher(store, plans, {"console": sender}, kinds=nudge_kinds(), clock=clock,
+                   settings=SchedulerSettings(rate_per_second=0))
+    report = await d.tick(clock() + timedelta(minutes=11))
+    assert [(x.recipient, x.message.text) for x in sender.sent] == [("alice", "psst, Alice")]
+    assert sender.posts == []
+    rows = {(r.kind, r.payload.get("word")): (r.status, r.error) for r in await outbox(store)}
+    assert rows == {
+        ("nudge", "psst"): ("sent", None), ("nudge", "hush"): ("skipped", "hushed"),
+        ("nudge", "hey"): ("failed", "Cannot send messages to this user (code 50007)"),
+        ("mystery", None): ("skipped", "unknown kind mystery")}
+    assert (report.sent, report.skipped, report.failed) == (1, 2, 1)
+    async with store.read() as session:
+        notices = (await session.scalars(select(m.Notice.text))).all()
+    assert notices == ["Pacer could not DM you your nudge: your DMs are closed. Allow direct "
+                       "messages from server members, or ask an admin to set a fallback channel."]
+
+
+async def test_a_malformed_payload_fails_its_row_alone(
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice", reminder=None)
+    alice = await learner_row(store, "alice")
+    await add_pending(store, alice, "nudge", {"wrong": "key"}, clock())
+    await add_pending(store, alice, "nudge", {"word": "psst"}, clock())
+    sender = RecordingSender(clock)
+    d = Dispatcher(store, plans, {"console": sender}, kinds=nudge_kinds(), clock=clock,
+                   settings=SchedulerSettings(rate_per_second=0))
+    await d.tick(clock() + timedelta(minutes=11))
+    assert [x.message.text for x in sender.sent] == ["psst, Alice"]
+    assert sorted((r.status, r.error) for r in await outbox(store)) == [
+        ("failed", "could not build: KeyError"), ("sent", None)]
+
+
+def test_every_kind_the_claims_write_is_registered_with_a_typed_payload() -> None:
+    samples = {
+        "reminder": ReminderPayload(date(2026, 12, 1)),
+        "snooze": ReminderPayload(date(2026, 12, 1)),
+        "deadline": DeadlinePayload(3, "Interview", date(2026, 12, 8), 7, date(2026, 12, 1)),
+        "celebration": CelebrationPayload("first-log", date(2026, 12, 1), partner=True),
+        "digest": DigestPayload(date(2026, 12, 6), 2),
+        "digest-partner": PartnerDigestPayload(date(2026, 12, 6), 2),
+    }
+    assert sorted(KINDS) == sorted(samples)
+    for name, payload in samples.items():
+        kind = KINDS.get(name)
+        assert kind is not None and kind.payload is type(payload)
+        assert kind.payload.from_json(payload.to_json()) == payload
+    labels = {n: (KINDS.get(n).label, KINDS.get(n).channel_fallback) for n in samples}
+    assert labels == {"reminder": ("daily reminder", True), "snooze": ("snoozed reminder", True),
+                      "deadline": ("deadline reminder", True),
+                      "celebration": ("celebration", True), "digest": ("digest", False),
+                      "digest-partner": ("digest", False)}
+    # The JSON the outbox has always stored (rows claimed before this version) still parses.
+    assert KINDS.get("deadline").payload.from_json(
+        {"deadline_id": 3, "title": "Interview", "due_date": "2026-12-08", "days": 7,
+         "study_date": "2026-12-01"}) == samples["deadline"]
+    assert CelebrationPayload.from_json({"milestone_id": "m", "reached_on": "2026-12-01"}) \
+        == CelebrationPayload("m", date(2026, 12, 1), partner=False)
+    assert DigestPayload.from_json({"study_date": "2026-12-06"}).weeks == 1
+    assert [p.to_partner for p in samples.values()] == [False, False, False, True, False, True]
+    with pytest.raises(ValueError, match="registered twice"):
+        KINDS.copy().register("digest", DigestPayload, label="digest")(lambda due: Skip("x"))
+
+
+async def test_a_skip_is_a_value_with_its_reason(
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
+    await onboard(services, "alice", start=date(2026, 12, 7))
+    row = await learner_row(store, "alice")
+    async with store.read() as session:
+        data = (await load_dispatch_data(session, [row.id]))[row.id]
+    kw = {"recipient_platform": "console", "recipient_id": "alice"}
+    early = KINDS.prepare("reminder", {"study_date": "2026-12-01"}, data, plans, **kw)
+    assert early == Skip("the plan has not started")
+    assert KINDS.prepare("digest-partner", {"study_date": "2026-12-13"}, data, plans,
+                         recipient_platform="console", recipient_id="bob") == Skip(
+        "the partnership is not accepted")
+    assert KINDS.prepare("reminder", {"study_date": "2026-12-07"}, None, plans, **kw) == Skip(
+        "the learner no longer exists")
+    letter = KINDS.prepare("reminder", {"study_date": "2026-12-07"}, data, plans, **kw)
+    assert isinstance(letter, Letter) and letter.message.kind == "reminder"
+    assert (letter.label, letter.to_partner, letter.channel_fallback) == (
+        "daily reminder", False, True)
+
+
 # --- the pool, the rate, the scheduler --------------------------------------------------------
 
 
 async def test_sends_are_bounded_by_the_pool(sqlite_store: Store, plans: PlanRegistry,
                                              clock: FakeClock) -> None:
-    services = Tracker(sqlite_store, plans, clock)
+    services = build_services(sqlite_store, plans, clock=clock)
     for i in range(20):
         await onboard(services, f"learner{i}")
     sender = RecordingSender(clock)
@@ -718,7 +963,7 @@ class BlockingSender(RecordingSender):
 
 async def test_start_runs_one_coalescing_tick_job_and_stop_drains_in_flight_sends(
         sqlite_store: Store, plans: PlanRegistry, clock: FakeClock) -> None:
-    services = Tracker(sqlite_store, plans, clock)
+    services = build_services(sqlite_store, plans, clock=clock)
     for i in range(5):
         await onboard(services, f"learner{i}")
     clock.set(BERLIN_19)
@@ -749,7 +994,6 @@ async def test_start_runs_one_coalescing_tick_job_and_stop_drains_in_flight_send
 
 async def test_digest_preview_and_snooze_commands(
         store: Store, grammar: Grammar, services: Services, clock: FakeClock) -> None:
-    register_commands(grammar)
     alice = actor("alice")
     await grammar.dispatch(alice, "/start Europe/Berlin")
     await grammar.dispatch(alice, "/log 2h paging")
@@ -774,13 +1018,12 @@ async def test_digest_preview_and_snooze_commands(
     assert bad.error and "`evening`" in bad.text
     assert (await grammar.dispatch(alice, "/snooze off")).error
     assert (await grammar.dispatch(alice, "/digest now")).error
-    assert USAGE["snooze"] and USAGE["digest"] == "/digest preview"
     assert "/snooze" in (await grammar.dispatch(alice, "/help")).text
 
 
 async def test_console_sender_prints_pings(sqlite_store: Store, plans: PlanRegistry,
                                            clock: FakeClock) -> None:
-    services = Tracker(sqlite_store, plans, clock)
+    services = build_services(sqlite_store, plans, clock=clock)
     await onboard(services, "alice")
     out = io.StringIO()
     d = Dispatcher(sqlite_store, plans, {"console": ConsoleSender(out)}, clock=clock,
@@ -794,7 +1037,9 @@ async def test_console_sender_prints_pings(sqlite_store: Store, plans: PlanRegis
     assert re.search(r"\[attachment digest\.png: \d+ bytes\]", text)
 
 
-MODULES = ["bot/scheduling.py", "bot/outbox.py", "bot/messages.py", "bot/senders.py"]
+MODULES = ["bot/scheduling.py", "bot/outbox.py", "bot/messages.py", "bot/senders.py",
+           "bot/snapshot.py", "bot/wording.py", "bot/dispatch/__init__.py",
+           "bot/dispatch/_payloads.py", "bot/dispatch/_registry.py", "bot/dispatch/_kinds.py"]
 
 
 @pytest.mark.parametrize("path", MODULES)

@@ -28,15 +28,23 @@ from bot.actors import Actor
 from bot.data_rights import forget_me as forget_rows
 from bot.data_rights import holdings
 from bot.errors import InputError, StateError
-from bot.export_data import collect, filenames, to_csv_zip, to_json
-from bot.export_markdown import export_filename, render_markdown
-from bot.importer import MAX_BYTES, ImportPlan, apply_import, prepare_import
 from bot.outcomes import Imported
 from bot.parsing import quote_input
 from bot.plan import Plan
 from bot.replies import Attachment, Reply
 from bot.services.context import Context
 from bot.snapshot import LearnerData, load_one
+from bot.trackerfile import (
+    MAX_BYTES,
+    ImportPlan,
+    collect,
+    export_filename,
+    filenames,
+    render_markdown,
+    to_csv_zip,
+    to_json,
+)
+from bot.trackerfile.apply import apply_import, prepare_import
 
 log = logging.getLogger(__name__)
 

@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
-from bot.data_commands import DataCommands, register_commands
 
 from bot.actors import Actor
-from bot.export_markdown import (
-    Block,
-    ExtrasBlock,
-    TLine,
-    exact_hours,
-    parse_line,
-    render_markdown,
-    template_for,
-)
 from bot.grammar import Grammar
 from bot.plan import PlanRegistry
+from bot.progress import exact_hours
 from bot.services import Services
-from bot.snapshot import LearnerData, LearnerProfile, LogRow
+from bot.services.data import DataService
+from bot.snapshot import LogRow
+from bot.trackerfile import render_markdown
+from bot.trackerfile.blocks import (
+    Block,
+    ChallengesBlock,
+    DeadlinesBlock,
+    ExtrasBlock,
+    InsightsBlock,
+    MocksBlock,
+    QuestionsBlock,
+    TimeLogBlock,
+)
+from bot.trackerfile.fill import Ctx, render_line
+from bot.trackerfile.language import TLine, parse_line
+from bot.trackerfile.templates import template_for
 from tests.tracker_histories import GOLDEN, assert_golden, build_rich, export_of, run
+from tests.trackerfile.learners import bare_learner, mini_learner
 
 SPEC = GOLDEN / "vllm_progress_tracker.spec.md"
 
@@ -43,13 +49,8 @@ FILLED_WHEN_EMPTY = {
 }
 
 
-@pytest.fixture
-def dc(grammar: Grammar) -> DataCommands:
-    return register_commands(grammar)
-
-
 async def test_empty_export_is_the_spec_with_only_the_stored_fields_filled(
-        grammar: Grammar, dc: DataCommands, alice: Actor) -> None:
+        grammar: Grammar, dc: DataService, alice: Actor) -> None:
     await run(grammar, alice, "/start Europe/Berlin")
     text = await export_of(dc, alice)
     assert_golden("vllm_empty.md", text)
@@ -64,7 +65,7 @@ async def test_empty_export_is_the_spec_with_only_the_stored_fields_filled(
     assert ("> **Start Date**: _______________", "> **Start Date**: 2026-11-30") in differing
 
 
-async def test_rich_export_matches_golden(grammar: Grammar, services: Services, dc: DataCommands,
+async def test_rich_export_matches_golden(grammar: Grammar, services: Services, dc: DataService,
                                           clock: object, alice: Actor, bob: Actor) -> None:
     await build_rich(grammar, services, clock, alice, bob)
     text = await export_of(dc, alice)
@@ -116,7 +117,7 @@ RICH_LINES = [
 
 
 async def test_rich_export_fills_each_kind_of_blank(grammar: Grammar, services: Services,
-                                                    dc: DataCommands, clock: object, alice: Actor,
+                                                    dc: DataService, clock: object, alice: Actor,
                                                     bob: Actor) -> None:
     await build_rich(grammar, services, clock, alice, bob)
     text = (await export_of(dc, alice)).split("\n")
@@ -140,19 +141,8 @@ def test_vllm_template_places_every_entry_of_the_plan(plans: PlanRegistry) -> No
         *(f"ms:{ms.id}" for ms in plan.milestones if ms.kind == "achievement")]
 
 
-def _learner(plan_id: str = "vllm", start: date = date(2026, 11, 2)) -> LearnerData:
-    profile = LearnerProfile(
-        id=1, platform="console", external_id="x", display_name="X", plan_id=plan_id,
-        timezone="UTC", day_start_hour=0, start_date=start, target_date=None,
-        commitment_minutes=240, commitment_weeks=6, goal=None, committed_on=None,
-        reminder_minute=None, digest_weekday=6, digest_minute=0, digest_every_weeks=1,
-        public_posts=True, home_channel_id=None, snoozed_until=None, next_reminder_at=None,
-        next_digest_at=None)
-    return LearnerData(profile)
-
-
 def test_time_log_before_the_start_gets_its_own_block(plans: PlanRegistry) -> None:
-    data = _learner()
+    data = bare_learner()
     data.logs.append(LogRow(1, date(2026, 10, 30), 90, "warm-up",
                             datetime(2026, 10, 30, 12, tzinfo=UTC)))
     text = render_markdown(data, plans.get("vllm"), date(2026, 11, 3))
@@ -168,7 +158,7 @@ def test_time_log_before_the_start_gets_its_own_block(plans: PlanRegistry) -> No
 ])
 def test_weeks_not_begun_keep_the_fill_in_placeholder(plans: PlanRegistry, today: date,
                                                       weeks_with_days: list[int]) -> None:
-    text = render_markdown(_learner(), plans.get("vllm"), today)
+    text = render_markdown(bare_learner(), plans.get("vllm"), today)
     log = text.split("### Weekly Time Log", 1)[1].split("**Cumulative**", 1)[0]
     blocks = log.split("**Week ")[1:]
     shown = [int(b.split("*", 1)[0]) for b in blocks if "Day 1:" in b]
@@ -190,180 +180,16 @@ def test_hours_are_written_exactly_enough_to_read_back(minutes: int, shown: str)
 ])
 def test_template_lines_parse_placeholders_and_escapes(text: str, rendered: str,
                                                        plans: PlanRegistry) -> None:
-    from bot.export_markdown import Ctx, render_line
-
-    data = _learner()
+    data = bare_learner()
     data.done["x"] = date(2026, 11, 2)
     assert render_line(Ctx(data, plans.get("vllm"), date(2026, 11, 3)), parse_line(text)) ==\
         rendered
 
 
-MINI_PLAN = """
-[plan]
-id = "mini"
-title = "Rust Async Sprint"
-goal = "Ship an async crate"
-hours_min = 20
-hours_max = 30
-weeks = 2
-mock_interviews = 2
-mock_max = 5
-quiz_target = 8
-default_deadlines = ["Crate released"]
-
-[[phases]]
-id = "basics"
-title = "Basics"
-short = "Basics"
-weeks = "1"
-
-[[phases]]
-id = "build"
-title = "Build {it}"
-short = "Build"
-weeks = "2"
-
-[[sections]]
-id = "reading"
-phase = "basics"
-title = "Reading"
-
-[[sections]]
-id = "project"
-phase = "build"
-title = "Project"
-
-[[items]]
-id = "book"
-section = "reading"
-title = "Read the async book"
-
-[[items]]
-id = "book-ch1"
-section = "reading"
-parent = "book"
-title = "Chapter 1: futures"
-
-[[items]]
-id = "tokio"
-section = "reading"
-title = "Tokio tutorial"
-
-[[items]]
-id = "crate"
-section = "project"
-title = "Write the crate"
-
-[[items]]
-id = "publish"
-section = "project"
-title = "Publish it"
-
-[[counters]]
-id = "exercises"
-title = "Exercises"
-section = "reading"
-max = 12
-
-[[counters]]
-id = "prs"
-title = "Pull requests"
-section = "project"
-open_ended = true
-target = 3
-
-[[scores]]
-id = "quiz1"
-title = "Quiz 1"
-max = 10
-week = 1
-
-[[scores]]
-id = "review"
-title = "Code review score"
-max = 20
-completes_item = "crate"
-
-[[skills]]
-id = "futures"
-title = "Futures"
-target = 4
-
-[[skills]]
-id = "pinning"
-title = "Pinning"
-target = 3
-
-[[fields]]
-id = "mood"
-title = "Mood"
-section = "reading"
-kind = "choice"
-choices = ["Good", "Meh"]
-
-[[fields]]
-id = "focus"
-title = "Focus"
-kind = "scale"
-min = 1
-max = 3
-confidence = true
-
-[[fields]]
-id = "notes"
-title = "Notes"
-kind = "text"
-max_length = 200
-
-[[fields]]
-id = "coverage"
-title = "Coverage"
-section = "project"
-kind = "percent"
-
-[[milestones]]
-id = "read"
-title = "Reading done"
-kind = "milestone"
-week = "1"
-when = { items = ["reading"] }
-
-[[milestones]]
-id = "shipped"
-title = "Shipped"
-kind = "celebration"
-when = { items = ["publish"] }
-
-[[milestones]]
-id = "first"
-title = "First log"
-kind = "achievement"
-when = { logs_min = 1 }
-"""
-
-
-@pytest.fixture
-def mini_plans(tmp_path: Path) -> PlanRegistry:
-    folder = tmp_path / "plans"
-    folder.mkdir()
-    (folder / "mini.toml").write_text(MINI_PLAN, encoding="utf-8")
-    return PlanRegistry.load([folder])
-
-
-async def mini_learner(store: object, mini_plans: PlanRegistry, clock: object,
-                       actor: Actor) -> tuple[Tracker, DataCommands, Commands]:
-    services = Tracker(store, mini_plans, clock)  # type: ignore[arg-type]
-    grammar = Grammar(services)
-    dc = register_commands(grammar)
-    await run(grammar, actor, "/start Europe/Berlin start=2026-11-16 hours=2 weeks=3",
-              "/settings plan=mini")
-    return services, dc, grammar
-
-
 async def test_other_plans_get_a_generic_tracker_following_their_sections(
         store: object, mini_plans: PlanRegistry, clock: object, alice: Actor) -> None:
     clock.set(datetime(2026, 11, 20, 12, tzinfo=UTC))  # type: ignore[attr-defined]
-    _tracker, dc, grammar = await mini_learner(store, mini_plans, clock, alice)
+    _services, dc, grammar = await mini_learner(store, mini_plans, clock, alice)
     await run(grammar, alice, '/log 2h "pinning" yesterday', "/done book", "/done book-ch1",
               "/done tokio", "/count exercises =5", "/count prs =4", "/score review 15/20",
               "/quiz week1 8/10", "/rate futures 3 week1", "/set mood Good", "/set focus 2",
@@ -382,15 +208,6 @@ async def test_other_plans_get_a_generic_tracker_following_their_sections(
 
 
 def test_blocks_declare_where_they_start() -> None:
-    from bot.export_markdown import (
-        ChallengesBlock,
-        DeadlinesBlock,
-        InsightsBlock,
-        MocksBlock,
-        QuestionsBlock,
-        TimeLogBlock,
-    )
-
     for block in (TimeLogBlock, InsightsBlock, ChallengesBlock, QuestionsBlock, MocksBlock,
                   DeadlinesBlock, ExtrasBlock):
         assert issubclass(block, Block)

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
-from bot.data_commands import DataCommands, register_commands
 from hypothesis import HealthCheck, given, settings
 
 from bot.actors import Actor
 from bot.errors import InputError, StateError
 from bot.grammar import Grammar
-from bot.importer import MAX_BYTES, decode_upload, parse_tracker
 from bot.plan import PlanRegistry
+from bot.presenting import present
 from bot.services import Services
+from bot.services.data import DataService
 from bot.store import Store
+from bot.trackerfile import MAX_BYTES, decode_upload, parse_tracker, render_markdown
 from tests.conftest import dump_store
 from tests.tracker_histories import (
     GOLDEN,
@@ -26,18 +27,9 @@ from tests.tracker_histories import (
     insert_history,
     run,
 )
+from tests.trackerfile.learners import bare_learner, mini_learner
 
 SPEC = (GOLDEN / "vllm_progress_tracker.spec.md").read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def dc(grammar: Grammar) -> DataCommands:
-    return register_commands(grammar)
-
-
-@pytest.fixture
-def carol() -> Actor:
-    return Actor("console", "carol", "Carol", space_id="console")
 
 
 def line_of(text: str, needle: str) -> int:
@@ -108,7 +100,7 @@ IMPOSSIBLE = [
 
 @pytest.mark.parametrize(("old", "new", "message"), IMPOSSIBLE)
 async def test_impossible_values_refuse_the_file_with_the_line_and_change_nothing(
-        store: Store, grammar: Grammar, dc: DataCommands, alice: Actor, old: str, new: str,
+        store: Store, grammar: Grammar, dc: DataService, alice: Actor, old: str, new: str,
         message: str) -> None:
     await run(grammar, alice, "/start Europe/Berlin")
     text = await export_of(dc, alice)
@@ -124,7 +116,7 @@ async def test_impossible_values_refuse_the_file_with_the_line_and_change_nothin
 
 
 async def test_two_lines_giving_one_value_differently_are_both_named(
-        store: Store, grammar: Grammar, dc: DataCommands, alice: Actor) -> None:
+        store: Store, grammar: Grammar, dc: DataService, alice: Actor) -> None:
     await run(grammar, alice, "/start Europe/Berlin")
     text = (await export_of(dc, alice)).replace(
         "Calculate readiness score: _____", "Calculate readiness score: 44", 1).replace(
@@ -146,7 +138,7 @@ async def test_two_lines_giving_one_value_differently_are_both_named(
     ("rust.md", b"# \xf0\x9f\x93\x8a Rust Async Sprint\n", "not \"vLLM Mastery Progress"),
 ])
 async def test_bad_attachments_get_a_specific_message_and_change_nothing(
-        store: Store, grammar: Grammar, dc: DataCommands, alice: Actor, name: str, data: bytes,
+        store: Store, grammar: Grammar, dc: DataService, alice: Actor, name: str, data: bytes,
         message: str) -> None:
     await run(grammar, alice, "/start Europe/Berlin")
     before = await dump_store(store)
@@ -159,7 +151,7 @@ async def test_bad_attachments_get_a_specific_message_and_change_nothing(
 
 
 async def test_unreadable_lines_are_listed_and_the_rest_is_imported_on_confirmation(
-        store: Store, grammar: Grammar, dc: DataCommands, alice: Actor) -> None:
+        store: Store, grammar: Grammar, dc: DataService, alice: Actor) -> None:
     await run(grammar, alice, "/start Europe/Berlin")
     text = await export_of(dc, alice)
     edits = {
@@ -189,7 +181,7 @@ async def test_unreadable_lines_are_listed_and_the_rest_is_imported_on_confirmat
         assert re.search(rf"line {n}: .*{reason}", reply.text), (needle, reply.text)
     assert "@everyone" not in reply.text
     assert "tick Install CUDA toolkit" in reply.text
-    done = await dc.confirm_import(alice, token)
+    done = present(await dc.confirm_import(alice, token))
     assert "Imported 1 change" in done.text
     data, _plan, today = await dc.snapshot(alice)
     assert data.done == {"install-cuda": today}
@@ -197,7 +189,7 @@ async def test_unreadable_lines_are_listed_and_the_rest_is_imported_on_confirmat
 
 
 async def test_a_filled_in_copy_of_the_spec_imports_and_one_undo_reverts_it(
-        store: Store, grammar: Grammar, dc: DataCommands, alice: Actor) -> None:
+        store: Store, grammar: Grammar, dc: DataService, alice: Actor) -> None:
     await run(grammar, alice, "/start Europe/Berlin start=2026-11-20")
     text = SPEC
     edits = [
@@ -258,17 +250,24 @@ async def test_a_filled_in_copy_of_the_spec_imports_and_one_undo_reverts_it(
     assert data.partners == []
     undo = await grammar.dispatch(alice, "/undo")
     assert not undo.error, undo.text
-    assert await dump_store(store) == before
+    after = await dump_store(store)
+    assert {t: rows for t, rows in after.items() if t != "outbox"} == \
+        {t: rows for t, rows in before.items() if t != "outbox"}
+    # What stays is the record that the confirmation announced its milestones (the unit of
+    # work marks them sent so the dispatcher does not announce them again), as after any change.
+    assert before["outbox"] == []
+    assert {(row[2], row[7], row[9]["in_reply"]) for row in after["outbox"]} == {
+        ("celebration", "sent", True)}
 
 
 async def test_a_pending_import_is_compared_again_when_confirmed(
-        grammar: Grammar, dc: DataCommands, alice: Actor) -> None:
+        grammar: Grammar, dc: DataService, alice: Actor) -> None:
     await run(grammar, alice, "/start Europe/Berlin")
     text = (await export_of(dc, alice)).replace("- [ ] Install CUDA toolkit",
                                                 "- [x] Install CUDA toolkit", 1)
     _reply, token = await dc.preview_import(alice, text.encode(), "t.md")
     await run(grammar, alice, "/done install-cuda")
-    reply = await dc.confirm_import(alice, token)
+    reply = present(await dc.confirm_import(alice, token))
     assert "Nothing to import" in reply.text
 
 
@@ -276,7 +275,7 @@ async def test_a_pending_import_is_compared_again_when_confirmed(
 
 
 async def test_rich_golden_round_trips_through_a_fresh_learner(
-        grammar: Grammar, services: Services, dc: DataCommands, clock: object, alice: Actor,
+        grammar: Grammar, services: Services, dc: DataService, clock: object, alice: Actor,
         bob: Actor, carol: Actor) -> None:
     await build_rich(grammar, services, clock, alice, bob)
     first = await export_of(dc, alice)
@@ -294,17 +293,10 @@ async def test_rich_golden_round_trips_through_a_fresh_learner(
 
 
 async def test_generic_plan_round_trips(store: Store, clock: object, alice: Actor,
-                                        carol: Actor, tmp_path: object) -> None:
-    from tests.test_export_markdown import MINI_PLAN, mini_learner
-
-    folder = tmp_path / "plans"  # type: ignore[operator]
-    folder.mkdir()
-    (folder / "mini.toml").write_text(MINI_PLAN, encoding="utf-8")
-    registry = PlanRegistry.load([folder])
-    from datetime import UTC, datetime
-
+                                        carol: Actor, mini_plans: PlanRegistry) -> None:
+    registry = mini_plans
     clock.set(datetime(2026, 11, 21, 12, tzinfo=UTC))  # type: ignore[attr-defined]
-    _t, dc, grammar = await mini_learner(store, registry, clock, alice)
+    _services, dc, grammar = await mini_learner(store, registry, clock, alice)
     await run(grammar, alice, "/log 2h pinning", "/done book", "/count prs =4",
               "/score review 15/20", "/set mood Meh", "/mock 4 ok", "/question Why Pin?")
     first = await export_of(dc, alice)
@@ -324,10 +316,8 @@ _counter = iter(range(10**9))
 async def test_export_import_export_is_the_same_file(store: Store, plans: PlanRegistry,
                                                      services: Services, grammar: Grammar,
                                                      clock: object, history: History) -> None:
-    from datetime import UTC, datetime
-
     clock.set(datetime(2026, 11, 30, 12, tzinfo=UTC))  # type: ignore[attr-defined]
-    dc = register_commands(grammar)
+    dc = services.data
     plan = plans.get("vllm")
     n = next(_counter)
     source = await insert_history(store, plan, history, f"gen-{n}")
@@ -342,11 +332,8 @@ async def test_export_import_export_is_the_same_file(store: Store, plans: PlanRe
 
 
 def test_parse_is_pure_and_reads_its_own_empty_export(plans: PlanRegistry) -> None:
-    from bot.export_markdown import render_markdown
-    from tests.test_export_markdown import _learner
-
     plan = plans.get("vllm")
-    data = _learner()
+    data = bare_learner()
     text = render_markdown(data, plan, date(2026, 11, 5))
     result = parse_tracker(text, plan, data, date(2026, 11, 5))
     assert (result.changes, result.unreadable, result.ignored) == ([], [], [])
@@ -354,7 +341,7 @@ def test_parse_is_pure_and_reads_its_own_empty_export(plans: PlanRegistry) -> No
     assert (spec.changes, spec.unreadable) == ([], [])
 
 
-async def test_confirming_without_a_preview_is_refused(dc: DataCommands, grammar: Grammar,
+async def test_confirming_without_a_preview_is_refused(dc: DataService, grammar: Grammar,
                                                        alice: Actor) -> None:
     await run(grammar, alice, "/start Europe/Berlin")
     with pytest.raises(StateError, match="No import is waiting"):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import models as m
 from bot.errors import StateError
+
+log = logging.getLogger(__name__)
 
 FORMAT = "pacer-export"
 VERSION = 1
@@ -43,6 +46,7 @@ class DataBundle:
 
     @property
     def row_count(self) -> int:
+        """Count the rows of every table."""
         return sum(len(rows) for rows in self.tables.values())
 
 
