@@ -64,7 +64,8 @@ EVERY_COMMAND = [
 ]
 
 
-async def test_every_command_answers_in_its_place(slack: Slack) -> None:
+async def test_every_command_answers_in_its_place(slack_any_store: Slack) -> None:
+    slack = slack_any_store
     wrong = []
     for who, line, fragment, where in EVERY_COMMAND:
         kind, text = await slack.reply(line, who)

@@ -29,7 +29,9 @@ def buttons_of(message: dict) -> list[str]:
             for e in b["elements"]]
 
 
-async def test_a_reminder_is_a_dm_with_buttons_and_a_press_logs_time(slack: Slack) -> None:
+async def test_a_reminder_is_a_dm_with_buttons_and_a_press_logs_time(
+        slack_any_store: Slack) -> None:
+    slack = slack_any_store
     await slack.reply("start")
     slack.clock.set(REMINDER_AT)
     report = await dispatcher(slack).tick()
@@ -174,3 +176,15 @@ async def test_a_partner_in_the_workspace_gets_the_digest_as_a_dm(slack: Slack) 
                     if msg["channel"] == ana_dm)
     assert "ana" in ben.lower() and "my private thought" not in ben
     assert "my private thought" in ana
+
+
+async def test_a_closed_dm_falls_back_to_the_channel_with_a_mention(slack: Slack) -> None:
+    await slack.reply("start")  # typed in #general: the learner's home channel
+    slack.standin.users[ANA].messages_tab = False
+    slack.clock.set(REMINDER_AT)
+    report = await dispatcher(slack).tick()
+    assert report.sent == 1 and report.fallback == 1, report
+    [posted] = slack.standin.messages
+    assert posted["channel"] == GENERAL and "<@UANA>" in texts_sent(posted)
+    assert [c.error for c in slack.standin.calls if c.method == "chat.postMessage"] == [
+        "messages_tab_disabled", None]

@@ -75,6 +75,7 @@ class User:
     name: str
     tz: str | None = "Europe/Berlin"
     is_bot: bool = False
+    messages_tab: bool = True  # False: the app's DM is closed to this user
 
 
 @dataclass
@@ -286,6 +287,9 @@ class SlackStandIn:
             return self._fail(method, args, "channel_not_found")
         if not self._has_content(args):
             return self._fail(method, args, "no_text")
+        im = self.channels[channel]
+        if im.kind == "im" and im.user in self.users and not self.users[im.user].messages_tab:
+            return self._fail(method, args, "messages_tab_disabled")
         now = time.monotonic()
         last = self._last_post.get(channel)
         if last is not None and now - last < POST_INTERVAL:
