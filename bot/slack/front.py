@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -127,15 +127,35 @@ class SlackFront:
                      channel_id=channel_id)
 
     @staticmethod
-    def resolver(team_id: str | None) -> Callable[[str], Actor]:
+    def resolver(team_id: str | None,
+                 names: Mapping[str, str] | None = None) -> Callable[[str], Actor]:
         """Return the grammar hook that turns a Slack mention into the partner's Actor."""
         def resolve(text: str) -> Actor:
             found = _MENTION.fullmatch(text.strip())
             if found is None:
                 raise InputError(f"Name your partner with a mention, e.g. `{SLASH} partner "
                                  "invite @ana` (someone in this workspace).")
-            return Actor(PLATFORM, found["id"], found["name"] or found["id"], space_id=team_id)
+            user_id = found["id"]
+            name = found["name"] or (names or {}).get(user_id) or user_id
+            return Actor(PLATFORM, user_id, name[:100], space_id=team_id)
         return resolve
+
+    async def mentioned_names(self, text: str) -> dict[str, str]:
+        """Look up the names of users mentioned without one (``<@U123>``) in TEXT."""
+        names: dict[str, str] = {}
+        for found in _MENTION.finditer(text):
+            if found["name"] or found["id"] in names:
+                continue
+            try:
+                user = (await self.client.users_info(user=found["id"])).get("user") or {}
+            except TRANSPORT_ERRORS:
+                continue
+            profile = user.get("profile") or {}
+            name = (profile.get("display_name") or profile.get("real_name")
+                    or user.get("name"))
+            if isinstance(name, str) and name:
+                names[found["id"]] = name
+        return names
 
     async def in_bot_dm(self, user_id: str, channel_id: str | None,
                         channel_name: str | None = None) -> bool:
@@ -183,8 +203,9 @@ class SlackFront:
                 line = " ".join(["/start", tz, *rest])
                 note = (f"Time zone {tz} is taken from your Slack profile; "
                         f"`{SLASH} settings timezone=Area/City` sets another.")
-        reply = await self.core.grammar.dispatch(actor, line.strip(),
-                                                 resolve_user=self.resolver(actor.space_id))
+        names = await self.mentioned_names(text) if name == "partner" else {}
+        reply = await self.core.grammar.dispatch(
+            actor, line.strip(), resolve_user=self.resolver(actor.space_id, names))
         if note and not reply.error:
             reply.notices.insert(0, note)
         return name, for_slack(reply)

@@ -240,3 +240,12 @@ async def test_an_unexpected_error_gets_an_apology_with_an_id(
     error_id = re.search(r"error `([0-9a-f]{8})`", reply)
     assert error_id and any(error_id.group(1) in r.getMessage() and r.exc_info
                             for r in caplog.records)
+
+
+async def test_a_partner_mentioned_without_a_name_is_named_from_the_profile(
+        slack: Slack) -> None:
+    await slack.reply("start")
+    _kind, text = await slack.reply("partner invite <@UBEN>")
+    assert "Invited Ben as your accountability partner" in text
+    _kind, text = await slack.reply("partner accept", BEN)
+    assert "ana's accountability partner" in text

@@ -263,7 +263,9 @@ class SlackStandIn:
         if user is None:
             return self._fail(method, args, "user_not_found")
         data: dict[str, Any] = {"id": user.id, "team_id": TEAM_ID, "name": user.name,
-                                "is_bot": user.is_bot}
+                                "is_bot": user.is_bot,
+                                "profile": {"display_name": user.name.capitalize(),
+                                            "real_name": user.name.capitalize()}}
         if user.tz is not None:
             data |= {"tz": user.tz, "tz_label": user.tz, "tz_offset": 3600}
         return self._ok(method, args, user=data)
