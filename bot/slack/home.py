@@ -20,6 +20,7 @@ from bot.slack.blocks import (
     HOME_BLOCKS,
     Block,
     actions,
+    chunks,
     context,
     escape,
     mrkdwn,
@@ -39,7 +40,7 @@ def status_blocks(status: Reply | None) -> list[Block]:
     if status is None:
         return []
     text = ("⚠️ " if status.error else "✓ ") + status.text
-    return [context(mrkdwn(text)[:3000]), {"type": "divider"}]
+    return [context(chunks(mrkdwn(text))[0]), {"type": "divider"}]
 
 
 async def home_view(services: Services, actor: Actor,
@@ -72,5 +73,5 @@ async def home_view(services: Services, actor: Actor,
         buttons.append(Button(f"done:{upcoming[0].id}", f"Done: {upcoming[0].id}"))
     buttons.append(Button("snooze:evening", "Snooze until evening"))
     blocks.append(actions(buttons))
-    blocks += [context(piece) for n in reply.notices for piece in [mrkdwn(f"ℹ️ {n}")[:3000]]]
+    blocks += [context(piece) for n in reply.notices for piece in chunks(mrkdwn(f"ℹ️ {n}"))]
     return {"type": "home", "blocks": blocks[:HOME_BLOCKS]}
