@@ -53,7 +53,7 @@ async def _run(settings: Settings) -> int:
         print("No Discord token configured (set DISCORD_TOKEN or discord.token_file) and the "
               "Slack front is off; starting the console front instead.", file=sys.stderr)
         return await _console(settings)
-    from bot.discord_front import run_discord
+    from bot.discord import run_discord
 
     return await run_discord(settings, token)
 
@@ -115,7 +115,7 @@ async def _sync(settings: Settings, guild: int | None, global_: bool) -> int:
         print("pacer: sync needs a Discord token (DISCORD_TOKEN or discord.token_file)",
               file=sys.stderr)
         return 2
-    from bot.discord_front import sync_from_cli
+    from bot.discord import sync_from_cli
 
     names = await sync_from_cli(settings, token, guild_id=guild, global_=global_)
     where = "globally" if global_ else f"to guild {guild or settings.discord.dev_guild_id}"
@@ -124,7 +124,7 @@ async def _sync(settings: Settings, guild: int | None, global_: bool) -> int:
 
 
 async def _invite(settings: Settings, client_id: int | None) -> int:
-    from bot.discord_front import invite_from_cli
+    from bot.discord import invite_from_cli
 
     print(await invite_from_cli(settings, None if client_id else settings.discord_token(),
                                 client_id))

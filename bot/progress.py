@@ -138,6 +138,11 @@ READINESS_BANDS = ("0-25%", "26-50%", "51-75%", "76-99%", "100%!")
 READINESS_PREFIX = "readiness-"
 
 
+def has_readiness(plan: Plan) -> bool:
+    """Tell whether the plan has a readiness checklist (sections ``readiness-*``)."""
+    return any(s.id.startswith(READINESS_PREFIX) for s in plan.sections)
+
+
 def readiness_percent(data: LearnerData, plan: Plan) -> int:
     """Return the share of the readiness checklist (sections ``readiness-*``) ticked."""
     ids = [i.id for s in plan.sections if s.id.startswith(READINESS_PREFIX)

@@ -6,6 +6,7 @@ from datetime import date
 
 from bot import progress as p
 from bot.plan import Plan
+from bot.road import Standing, standing, week_ahead_of
 from bot.snapshot import LearnerData, LearnerProfile
 from bot.timing import week_dates
 from bot.wording import plural
@@ -51,6 +52,12 @@ def render_progress(data: LearnerData, plan: Plan, today: date) -> str:
     if nxt is not None:
         lines.append(f"**Next Deadline**: {nxt.title} on {nxt.due_date.isoformat()} "
                      f"({plural((nxt.due_date - today).days, 'day')})")
+    st = standing(data, plan, today)
+    lines.append(f"**Safety Buffer**: {buffer_text(st)}")
+    if (way := way_back_text(st)) is not None:
+        lines.append(way)
+    if p.has_readiness(plan):
+        lines.append(readiness_line(data, plan))
     pace = p.pace(data, plan, today)
     lines.append(pace.describe(plan.hours_min))
     return "\n".join(lines)
@@ -125,21 +132,79 @@ def render_summary(data: LearnerData, plan: Plan, today: date) -> str:
     if milestones:
         reached = sum(1 for ms in milestones if ms.id in data.milestones)
         lines.append(f"**Milestones Achieved**: {reached} / {len(milestones)}")
+    if p.has_readiness(plan):
+        lines.append(readiness_line(data, plan))
     for field_id, label in (("final-ready", "Ready for Interview"), ("next-steps", "Next Steps")):
         if plan.has_field(field_id):
             lines.append(f"**{label}**: {data.fields.get(field_id, '—')}")
     return "\n".join(lines)
 
 
+def readiness_line(data: LearnerData, plan: Plan) -> str:
+    """Show the readiness band of the readiness checklist."""
+    return (f"**Overall Readiness**: {p.readiness_band(data, plan)} "
+            f"({p.readiness_percent(data, plan)}% of the readiness checklist)")
+
+
+def day_name(day: date, today: date) -> str:
+    """Name a day near today as the learner says it: today, tomorrow, Friday, or a date."""
+    delta = (day - today).days
+    if delta == 0:
+        return "today"
+    if delta == 1:
+        return "tomorrow"
+    if 1 < delta < 7:
+        return WEEKDAYS[day.weekday()]
+    return f"{day:%a %d %b %Y}"
+
+
+def buffer_text(st: Standing) -> str:
+    """Say how much slack the learner has on their road."""
+    if st.buffer is None:
+        return "the road is complete: your hours reach its end"
+    if st.behind:
+        return f"0 days: {p.fmt_hours(st.behind)} behind the road"
+    if st.buffer == 0:
+        return (f"0 days: today's {p.fmt_hours(st.road.at(st.today) - st.logged)} are needed "
+                "today")
+    return f"{plural(st.buffer, 'day')} of slack"
+
+
+def way_back_text(st: Standing) -> str | None:
+    """Say how to get back on the road, or honestly that no daily pace can."""
+    way = st.way_back
+    if way is None:
+        return None
+    if way.per_day is not None and way.until is not None:
+        return (f"{p.fmt_hours(way.per_day)} a day until {day_name(way.until, st.today)} "
+                "puts you back on the road.")
+    return (f"No pace that fits in a day catches up: {p.fmt_hours(way.behind_minutes)} are "
+            f"missing with {plural(way.days_left, 'study day')} left on the road. Extend "
+            "your commitment (`/settings weeks=N` or `target=DATE`) to redraw it.")
+
+
 def render_next(data: LearnerData, plan: Plan, today: date, limit: int = 7) -> str:
-    """Build the /next view: the next open items, one per coming day."""
-    items = p.next_items(data, plan, limit)
-    if not items:
-        return "🎉 Every item of the plan is done."
+    """Build the /next view: the next seven study days, dated, with what each one needs."""
+    week = week_ahead_of(data, plan, today, days=limit)
     lines = ["**Next 7 Days Plan**"]
-    for n, item in enumerate(items):
-        label = "Tomorrow" if n == 0 else f"Day {n + 1}"
-        lines.append(f"{label}: `{item.id}` {item.title}")
+    for n, day in enumerate(week.days):
+        label = "Today" if n == 0 else "Tomorrow" if n == 1 else f"Day {n + 1}"
+        parts = []
+        if day.paused:
+            parts.append("paused ⏸")
+        elif day.minutes:
+            parts.append(p.fmt_hours(day.minutes))
+        parts += [f"overdue `{i.id}` {i.title}" for i in day.overdue]
+        parts += [f"`{i.id}` {i.title}" for i in day.items]
+        parts += [f"📅 {title}" for title in day.deadlines]
+        lines.append(f"{label} ({day.day:%a %d %b}): " + (" · ".join(parts) or "—"))
+    dated = {i.id for d in week.days for i in (*d.items, *d.overdue)}
+    rest = [i for i in p.next_items(data, plan, limit + len(dated)) if i.id not in dated]
+    if rest:
+        lines.append("Then: " + ", ".join(f"`{i.id}` {i.title}" for i in rest[:3]))
+    if len(lines) == 1 + len(week.days) and not rest and not dated and \
+            all(i.id in data.done for i in plan.items):
+        lines.append("🎉 Every item of the plan is done.")
     return "\n".join(lines)
 
 

@@ -18,7 +18,8 @@ Decisions (also in the README):
   and still be on the road at the end of the day (logged ≥ road). 0 means today's hours are
   needed today (or the learner is behind). ``None`` once the logged hours reach the road's end.
 - **Catch-up**: when behind, the fewest days (today first) within which an even pace of at most
-  ``max(2 × commitment, commitment + 1 h)`` (never above 24 h) a day puts the learner back on
+  ``max(2 × commitment, commitment + 1 h)`` (never above 24 h; rounded up to a quarter hour)
+  a day puts the learner back on
   the road; when none before the road's end, an honest answer: how many hours are missing and
   how many days remain.
 """
@@ -31,6 +32,7 @@ from datetime import date, timedelta
 
 from bot.limits import MAX_DAY_MINUTES
 from bot.plan import Item, Plan
+from bot.snapshot import StudyRecord
 
 ONE_DAY = timedelta(days=1)
 
@@ -180,7 +182,7 @@ def catch_up(road: Road, logged: int, today: date, commitment_minutes: int) -> C
     study = [d for d in _days(today, max(today, road.end)) if d not in road.paused]
     for n, last in enumerate(study, start=1):
         need = road.at(last) - logged
-        per_day = -(-need // n)  # ceiling
+        per_day = -(-need // (n * 15)) * 15  # even, rounded up to a quarter hour
         if per_day <= cap:
             return CatchUp(behind, per_day, last, len(study))
     return CatchUp(behind, None, None, len(study))
@@ -245,3 +247,46 @@ def week_ahead(road: Road, plan: Plan, today: date, *, logged: int, logged_today
         out.append(DayPlan(day, items, overdue if k == 0 else (), minutes,
                            tuple(t for t, d in deadlines if d == day), day in road.paused))
     return WeekAhead(tuple(out))
+
+
+# --- a learner's standing ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a learner stands against their road today."""
+
+    road: Road
+    logged: int
+    today: date
+    buffer: int | None
+    way_back: CatchUp | None
+
+    @property
+    def behind(self) -> int:
+        return max(0, self.road.at(self.today) - self.logged)
+
+
+def road_of(data: StudyRecord, plan: Plan) -> Road:
+    """Build the learner's road from their commitment, target date and pauses."""
+    prof = data.profile
+    return build_road(RoadInputs(prof.start_date, prof.commitment_minutes,
+                                 prof.commitment_weeks, prof.target_date,
+                                 plan.hours_min * 60, frozenset(data.paused_days())))
+
+
+def standing(data: StudyRecord, plan: Plan, today: date) -> Standing:
+    """Return the learner's road, logged minutes, safety buffer and way back, today."""
+    road = road_of(data, plan)
+    logged = data.total_minutes
+    return Standing(road, logged, today, safety_buffer(road, logged, today),
+                    catch_up(road, logged, today, data.profile.commitment_minutes))
+
+
+def week_ahead_of(data: StudyRecord, plan: Plan, today: date, days: int = 7) -> WeekAhead:
+    """Plan the learner's next DAYS study days from their road."""
+    road = road_of(data, plan)
+    return week_ahead(road, plan, today, logged=data.total_minutes,
+                      logged_today=data.minutes_by_day().get(today, 0), done=data.done,
+                      deadlines=[(d.title, d.due_date) for d in data.deadlines],
+                      commitment_minutes=data.profile.commitment_minutes, days=days)

@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import suggestions
-from bot.commands import Reply, reply_of
+from bot.discord.client import PacerBot
+from bot.discord.errors import owner_only
+from bot.discord.pacing import defer
+from bot.discord.replies import actor_of, choices, respond, show
+from bot.discord.sync import sync_commands
 from bot.errors import InputError
-from cogs._replies import actor_of, choices, defer, respond, show
-
-if TYPE_CHECKING:
-    from bot.discord_front import PacerBot
+from bot.replies import Reply
+from bot.services import suggestions
 
 log = logging.getLogger(__name__)
-
-
-async def owner_only(interaction: discord.Interaction) -> bool:
-    """Let only the bot's owner (discord.owner_ids, else the application owner) through."""
-    from bot.discord_front import OwnerOnly
-
-    bot: commands.Bot = interaction.client  # type: ignore[assignment]
-    if await bot.is_owner(interaction.user):
-        return True
-    raise OwnerOnly("Only the owner of this Pacer bot can sync its commands.")
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -46,8 +36,6 @@ class Admin(commands.GroupCog, group_name="pacer",
     @app_commands.check(owner_only)
     async def sync(self, interaction: discord.Interaction,
                    scope: app_commands.Choice[str]) -> None:
-        from bot.discord_front import sync_commands
-
         if scope.value == "guild" and interaction.guild_id is None:
             raise InputError("Syncing to this server needs a server channel; in a direct "
                              "message choose global.")
@@ -66,24 +54,20 @@ class Admin(commands.GroupCog, group_name="pacer",
                       channel: discord.TextChannel | None = None,
                       clear: bool = False) -> None:
         target = None if clear else str(channel.id if channel else interaction.channel_id)
-        reply = self.bot.core.tracker.set_fallback_channel(actor_of(interaction), target)
-
-        async def as_reply() -> Reply:
-            return reply_of(await reply, title="Fallback channel")
-
-        await respond(interaction, as_reply())
-
+        await respond(interaction, self.bot.core.services.spaces.set_fallback_channel(
+            actor_of(interaction), target))
 
     @app_commands.command(name="plan", description="Choose the plan new learners here follow")
     @app_commands.describe(plan="The plan id")
     async def plan(self, interaction: discord.Interaction,
                    plan: app_commands.Range[str, 1, 64]) -> None:
-        await respond(interaction, self.bot.core.commands.use_plan(actor_of(interaction), plan))
+        await respond(interaction, self.bot.core.services.spaces.use_plan(
+            actor_of(interaction), plan))
 
     @plan.autocomplete("plan")
     async def _plans(self, interaction: discord.Interaction,
                      current: str) -> list[app_commands.Choice[str]]:
-        return choices(suggestions.plans(self.bot.core.tracker, current))
+        return choices(suggestions.plans(self.bot.core.services.ctx, current))
 
 
 async def setup(bot: PacerBot) -> None:

@@ -7,27 +7,27 @@ items, so a press after a restart (or after the request expired) still gets an a
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.commands import Reply
-from bot.data_commands import DataCommands, data_commands
-from bot.importer import MAX_BYTES
-from cogs._replies import actor_of, core_of, respond, within_window
-
-if TYPE_CHECKING:
-    from bot.discord_front import PacerBot
+from bot.discord.client import PacerBot
+from bot.discord.errors import report_error
+from bot.discord.replies import actor_of, core_of, paced, respond, show
+from bot.presenting import present
+from bot.replies import Reply
+from bot.services.data import DataService
+from bot.trackerfile import MAX_BYTES
 
 FORMAT_CHOICES = [app_commands.Choice(name="Markdown tracker (.md)", value="markdown"),
                   app_commands.Choice(name="Everything, as JSON", value="json"),
                   app_commands.Choice(name="Everything, as CSV files (.zip)", value="csv")]
 
 
-def _data(interaction: discord.Interaction) -> DataCommands:
-    return data_commands(core_of(interaction).commands)
+def _data(interaction: discord.Interaction) -> DataService:
+    return core_of(interaction).services.data
 
 
 def confirm_view(kind: str, token: str, confirm_label: str) -> discord.ui.View:
@@ -56,8 +56,6 @@ class ConfirmButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         return cls(match["kind"], match["op"], match["token"], item.label)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        from bot.discord_front import report_error
-
         try:
             await respond(interaction, self.run(interaction))
         except Exception as exc:
@@ -68,7 +66,7 @@ class ConfirmButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         dc, actor = _data(interaction), actor_of(interaction)
         if self.kind == "import":
             if self.op == "confirm":
-                return await dc.confirm_import(actor, self.token)
+                return present(await dc.confirm_import(actor, self.token))
             return await dc.cancel_import(actor)
         if self.op == "confirm":
             return await dc.forget_me_confirm(actor, self.token)
@@ -99,25 +97,19 @@ class Data(commands.Cog):
             data = (b"\0" * (MAX_BYTES + 1) if file.size > MAX_BYTES else await file.read())
             return await _data(interaction).preview_import(actor, data, file.filename)
 
-        reply, token = await within_window(interaction, preview())
+        reply, token = await paced(interaction, preview())
         view = confirm_view("import", token, "Import") if token else None
-        await respond(interaction, _ready(reply), view=view)
+        await show(interaction, reply, view=view)
 
     @app_commands.command(name="forget-me",
                           description="Delete everything Pacer stores about you (asks first)")
     async def forget_me(self, interaction: discord.Interaction) -> None:
-        reply, token = await within_window(interaction, _data(interaction).forget_me(
+        reply, token = await paced(interaction, _data(interaction).forget_me(
             actor_of(interaction)))
-        await respond(interaction, _ready(reply),
-                      view=confirm_view("forget", token, "Delete everything"))
-
-
-async def _ready(reply: Reply) -> Reply:
-    return reply
+        await show(interaction, reply, view=confirm_view("forget", token, "Delete everything"))
 
 
 async def setup(bot: PacerBot) -> None:
     """Add the data commands and their confirm buttons."""
-    data_commands(bot.core.commands)  # the same pending state as the text commands
     bot.add_dynamic_items(ConfirmButton)
     await bot.add_cog(Data(bot))

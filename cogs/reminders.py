@@ -1,18 +1,14 @@
-"""Reminders: /digest preview and /snooze (the reminder's buttons run the same commands)."""
+"""Reminders: /digest preview and /snooze (the reminder's buttons make the same calls)."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.scheduling import digest_preview, snooze
-from cogs._replies import actor_of, respond
-
-if TYPE_CHECKING:
-    from bot.discord_front import PacerBot
+from bot.discord.client import PacerBot
+from bot.discord.replies import actor_of, respond
+from bot.discord.transformers import Snooze
 
 Choices = list[app_commands.Choice[str]]
 SNOOZE_CHOICES = ("1h", "30m", "2h", "evening", "off")
@@ -25,17 +21,17 @@ class Reminders(commands.Cog):
 
     def __init__(self, bot: PacerBot) -> None:
         self.bot = bot
+        self.services = bot.core.services
 
     @digest.command(name="preview",
                     description="Show what you and your partner would get in the digest now")
     async def preview(self, interaction: discord.Interaction) -> None:
-        await respond(interaction, digest_preview(self.bot.core.tracker, actor_of(interaction)))
+        await respond(interaction, self.services.reminders.digest_preview(actor_of(interaction)))
 
     @app_commands.command(name="snooze", description="Snooze today's reminder")
     @app_commands.describe(until="For how long: 1h, 30m, evening (20:00 your time), or off")
-    async def snooze(self, interaction: discord.Interaction,
-                     until: app_commands.Range[str, 1, 20]) -> None:
-        await respond(interaction, snooze(self.bot.core.tracker, actor_of(interaction), until))
+    async def snooze(self, interaction: discord.Interaction, until: Snooze) -> None:
+        await respond(interaction, self.services.pauses.snooze(actor_of(interaction), until))
 
     @snooze.autocomplete("until")
     async def _spans(self, interaction: discord.Interaction, current: str) -> Choices:

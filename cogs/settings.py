@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import suggestions
-from bot.commands import SETTINGS
-from cogs._replies import actor_of, choices, respond
-
-if TYPE_CHECKING:
-    from bot.discord_front import PacerBot
+from bot.discord.client import PacerBot
+from bot.discord.replies import actor_of, choices, respond
+from bot.discord.transformers import DateOption, HoursPerDay, ReminderTime, TimeZone
+from bot.limits import GOAL_MAX
+from bot.parsing import MAX_WEEKS, check_text
+from bot.services import Onboarding, suggestions
+from bot.services.onboarding import DEFAULT_DAY_START, DEFAULT_REMINDER
+from bot.settings_input import SETTINGS, parse_settings
 
 Choices = list[app_commands.Choice[str]]
 SETTING_CHOICES = [app_commands.Choice(name=f"{name}: {s.help}"[:100], value=name)
@@ -27,6 +27,7 @@ class Settings(commands.Cog):
 
     def __init__(self, bot: PacerBot) -> None:
         self.bot = bot
+        self.services = bot.core.services
 
     @app_commands.command(name="start", description="Start your plan: timezone, dates, commitment")
     @app_commands.describe(
@@ -39,19 +40,24 @@ class Settings(commands.Cog):
         daystart="Hour (0-12) before which late study counts for the previous day (default 3)",
         goal="Your goal, in your words",
     )
-    async def start(self, interaction: discord.Interaction,
-                    timezone: app_commands.Range[str, 1, 64],
-                    start: app_commands.Range[str, 1, 40] | None = None,
-                    target: app_commands.Range[str, 1, 40] | None = None,
-                    hours: app_commands.Range[str, 1, 10] | None = None,
-                    weeks: app_commands.Range[int, 1, 104] | None = None,
-                    reminder: app_commands.Range[str, 1, 20] | None = None,
+    async def start(self, interaction: discord.Interaction, timezone: TimeZone,
+                    start: DateOption | None = None, target: DateOption | None = None,
+                    hours: HoursPerDay | None = None,
+                    weeks: app_commands.Range[int, 1, MAX_WEEKS] | None = None,
+                    reminder: ReminderTime | None = None,
                     daystart: app_commands.Range[int, 0, 12] | None = None,
-                    goal: app_commands.Range[str, 1, 500] | None = None) -> None:
-        await respond(interaction, self.bot.core.commands.start(
-            actor_of(interaction), timezone, start=start, target=target, hours=hours,
-            weeks=str(weeks) if weeks is not None else None, reminder=reminder,
-            daystart=str(daystart) if daystart is not None else None, goal=goal))
+                    goal: app_commands.Range[str, 1, GOAL_MAX] | None = None) -> None:
+        options = {"start": start, "target": target, "hours": hours, "weeks": weeks,
+                   "reminder": reminder, "daystart": daystart, "goal": goal}
+        spec = Onboarding(
+            timezone=timezone, start_date=start, target_date=target,
+            commitment_minutes=hours if hours is not None else Onboarding.commitment_minutes,
+            commitment_weeks=weeks,
+            goal=check_text(goal, "The goal", GOAL_MAX) if goal else None,
+            reminder_time=reminder.at if reminder is not None else DEFAULT_REMINDER,
+            day_start_hour=daystart if daystart is not None else DEFAULT_DAY_START,
+            given=tuple(name for name, value in options.items() if value is not None))
+        await respond(interaction, self.services.onboarding.start(actor_of(interaction), spec))
 
     @start.autocomplete("timezone")
     async def _zones(self, interaction: discord.Interaction, current: str) -> Choices:
@@ -59,32 +65,32 @@ class Settings(commands.Cog):
 
     @settings.command(name="show", description="Show your settings")
     async def show(self, interaction: discord.Interaction) -> None:
-        await respond(interaction, self.bot.core.commands.settings_show(actor_of(interaction)))
+        await respond(interaction, self.services.views.settings(actor_of(interaction)))
 
     @settings.command(name="set", description="Change one setting")
     @app_commands.describe(name="The setting to change", value="Its new value")
     @app_commands.choices(name=SETTING_CHOICES)
     async def set(self, interaction: discord.Interaction, name: app_commands.Choice[str],
                   value: app_commands.Range[str, 1, 500]) -> None:
-        await respond(interaction, self.bot.core.commands.settings_set(
-            actor_of(interaction), {name.value: value}))
+        values, _names = parse_settings({name.value: value})  # each setting's own parser
+        await respond(interaction, self.services.onboarding.update_settings(
+            actor_of(interaction), values))
 
     @set.autocomplete("value")
     async def _values(self, interaction: discord.Interaction, current: str) -> Choices:
         name = getattr(interaction.namespace, "name", None)
         if not isinstance(name, str):
             return []
-        return choices(await suggestions.setting_values(self.bot.core.tracker, name, current))
+        return choices(await suggestions.setting_values(self.services.ctx, name, current))
 
     @app_commands.command(name="pause", description="Pause reminders and freeze your streak")
     @app_commands.describe(until="Last day of the pause: YYYY-MM-DD, a weekday or tomorrow")
-    async def pause(self, interaction: discord.Interaction,
-                    until: app_commands.Range[str, 1, 40]) -> None:
-        await respond(interaction, self.bot.core.commands.pause(actor_of(interaction), until))
+    async def pause(self, interaction: discord.Interaction, until: DateOption) -> None:
+        await respond(interaction, self.services.pauses.pause(actor_of(interaction), until))
 
     @app_commands.command(name="resume", description="End a pause early")
     async def resume(self, interaction: discord.Interaction) -> None:
-        await respond(interaction, self.bot.core.commands.resume(actor_of(interaction)))
+        await respond(interaction, self.services.pauses.resume(actor_of(interaction)))
 
 
 async def setup(bot: PacerBot) -> None:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import suggestions
-from cogs._replies import actor_of, choices, respond
-
-if TYPE_CHECKING:
-    from bot.discord_front import PacerBot
+from bot.discord.client import PacerBot
+from bot.discord.replies import actor_of, choices, respond
+from bot.discord.transformers import Duration, StudyDayOption, Topic
+from bot.services import suggestions
+from bot.values import TODAY
 
 Choices = list[app_commands.Choice[str]]
 WHEN = "Study day: today (default), yesterday, a weekday or YYYY-MM-DD"
@@ -23,6 +21,7 @@ class Tracking(commands.Cog):
 
     def __init__(self, bot: PacerBot) -> None:
         self.bot = bot
+        self.services = bot.core.services
 
     @app_commands.command(name="log", description="Log study time, e.g. 2h on PagedAttention")
     @app_commands.describe(
@@ -30,44 +29,45 @@ class Tracking(commands.Cog):
         topic="What you studied (your recent topics are suggested)",
         when=WHEN,
     )
-    async def log(self, interaction: discord.Interaction,
-                  duration: app_commands.Range[str, 1, 40],
-                  topic: app_commands.Range[str, 1, 200] | None = None,
-                  when: app_commands.Range[str, 1, 40] | None = None) -> None:
-        await respond(interaction, self.bot.core.commands.log(
-            actor_of(interaction), duration, topic, when))
+    async def log(self, interaction: discord.Interaction, duration: Duration,
+                  topic: Topic | None = None,
+                  when: StudyDayOption | None = None) -> None:
+        await respond(interaction, self.services.timelog.log_time(
+            actor_of(interaction), duration, topic, when or TODAY))
 
     @log.autocomplete("topic")
     async def _topics(self, interaction: discord.Interaction, current: str) -> Choices:
         return choices(await suggestions.recent_topics(
-            self.bot.core.tracker, actor_of(interaction), current))
+            self.services.ctx, actor_of(interaction), current))
 
     @app_commands.command(name="done", description="Tick an item of your plan as done")
     @app_commands.describe(item="The plan item: id, day number (Day 5) or title", when=WHEN)
     async def done(self, interaction: discord.Interaction,
                    item: app_commands.Range[str, 1, 100],
-                   when: app_commands.Range[str, 1, 40] | None = None) -> None:
-        await respond(interaction, self.bot.core.commands.done(actor_of(interaction), item, when))
+                   when: StudyDayOption | None = None) -> None:
+        await respond(interaction, self.services.checklist.mark_done(
+            actor_of(interaction), item, when or TODAY))
 
     @done.autocomplete("item")
     async def _open_items(self, interaction: discord.Interaction, current: str) -> Choices:
         return choices(await suggestions.plan_items(
-            self.bot.core.tracker, actor_of(interaction), current))
+            self.services.ctx, actor_of(interaction), current))
 
     @app_commands.command(name="undone", description="Untick a plan item you marked done")
     @app_commands.describe(item="The plan item to open again")
     async def undone(self, interaction: discord.Interaction,
                      item: app_commands.Range[str, 1, 100]) -> None:
-        await respond(interaction, self.bot.core.commands.undone(actor_of(interaction), item))
+        await respond(interaction, self.services.checklist.mark_undone(actor_of(interaction),
+                                                                       item))
 
     @undone.autocomplete("item")
     async def _done_items(self, interaction: discord.Interaction, current: str) -> Choices:
         return choices(await suggestions.plan_items(
-            self.bot.core.tracker, actor_of(interaction), current, done=True))
+            self.services.ctx, actor_of(interaction), current, done=True))
 
     @app_commands.command(name="undo", description="Revert your last change, whatever it was")
     async def undo(self, interaction: discord.Interaction) -> None:
-        await respond(interaction, self.bot.core.commands.undo(actor_of(interaction)))
+        await respond(interaction, self.services.history.undo(actor_of(interaction)))
 
 
 async def setup(bot: PacerBot) -> None:

@@ -16,7 +16,9 @@ from discord.gateway import DiscordWebSocket
 from bot.actors import Actor
 from bot.app import Core, build_core
 from bot.config import DatabaseSettings, DiscordSettings, Settings
-from bot.discord_front import PacerBot, create_bot, sync_commands
+from bot.discord.client import PacerBot, create_bot
+from bot.discord.sync import sync_commands
+from bot.services import Onboarding
 from tests.conftest import FakeClock
 from tests.standin import DiscordStandin, InteractionCallback, InteractionHandle, SentMessage
 
@@ -132,7 +134,8 @@ class World:
 
     async def onboard(self, user: Mapping[str, Any], *, dm: bool = False) -> None:
         """Start the plan for USER through the core (set-up, not the scenario)."""
-        await self.core.commands.start(self.actor(user, dm=dm), "Europe/Berlin")
+        await self.core.services.onboarding.start(self.actor(user, dm=dm),
+                                                 Onboarding(timezone="Europe/Berlin"))
 
     async def ask(self, name: str, options: Mapping[str, Any] | None = None, *,
                   user: Mapping[str, Any], dm: bool = False, followups: int = 0) -> Answer:

@@ -16,8 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 BOT = ROOT / "bot"
 # The glue that starts a front may import its platform; nothing else in bot/ may.
-GLUE = {"bot/discord_front.py", "bot/slack_front.py", "bot/console.py", "bot/__main__.py"}
-GLUE_PACKAGES = ("bot/slack/",)  # a front that is a package: every module of it is glue
+GLUE = {"bot/slack_front.py", "bot/console.py", "bot/__main__.py"}
+GLUE_PACKAGES = ("bot/discord/", "bot/slack/")  # every module of a glue package
 PLATFORMS = ("discord", "slack", "slack_sdk", "slack_bolt", "cogs")
 NAME_RE = re.compile(r"^[-_a-z0-9]{1,32}$")
 NO_DESCRIPTION = "…"  # what discord.py fills in when a command or option has none
@@ -26,8 +26,8 @@ NO_DESCRIPTION = "…"  # what discord.py fills in when a command or option has 
 def core_files() -> list[Path]:
     """List every Python file of bot/ that is not glue (migrations included)."""
     return sorted(p for p in BOT.rglob("*.py")
-                  if p.relative_to(ROOT).as_posix() not in GLUE and "__pycache__" not in p.parts
-                  and not p.relative_to(ROOT).as_posix().startswith(GLUE_PACKAGES))
+                  if (rel := p.relative_to(ROOT).as_posix()) not in GLUE
+                  and not rel.startswith(GLUE_PACKAGES) and "__pycache__" not in p.parts)
 
 
 def core_modules() -> list[str]:
@@ -54,7 +54,7 @@ def imported_roots(path: Path) -> set[str]:
 
 
 def test_the_glue_list_names_real_files_and_core_files_exist() -> None:
-    assert (ROOT / "bot/discord_front.py").exists() and (ROOT / "bot/console.py").exists()
+    assert (ROOT / "bot/discord/client.py").exists() and (ROOT / "bot/console.py").exists()
     assert len(core_files()) > 10
 
 
@@ -65,7 +65,7 @@ def test_core_module_imports_no_chat_platform(path: Path) -> None:
 
 def test_glue_is_where_discord_is_imported() -> None:
     # The check above must be able to fail: the glue does import discord.
-    assert "discord" in imported_roots(BOT / "discord_front.py")
+    assert "discord" in imported_roots(BOT / "discord" / "client.py")
 
 
 def test_the_slack_front_is_glue_and_imports_slack() -> None:
@@ -77,7 +77,8 @@ def test_the_slack_front_is_glue_and_imports_slack() -> None:
 
 def test_importing_the_whole_core_loads_no_chat_platform() -> None:
     modules = core_modules()
-    assert "bot.tracker" in modules and "bot.discord_front" not in modules
+    assert "bot.services.timelog" in modules
+    assert not any(m.startswith(("bot.discord", "bot.slack")) for m in modules)
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"
@@ -100,7 +101,7 @@ async def loaded_bot(tmp_path: Path, sqlite_template: Path):  # type: ignore[no-
     """Build a PacerBot (not connected) with every cog loaded the way setup_hook does."""
     from bot.app import build_core
     from bot.config import DatabaseSettings, Settings
-    from bot.discord_front import PacerBot, cog_names
+    from bot.discord.client import PacerBot, cog_names
 
     db = tmp_path / "pacer.sqlite3"
     db.write_bytes(sqlite_template.read_bytes())
@@ -115,10 +116,10 @@ async def loaded_bot(tmp_path: Path, sqlite_template: Path):  # type: ignore[no-
 
 
 def test_every_cog_module_ends_with_an_async_setup() -> None:
-    from bot.discord_front import cog_names
+    from bot.discord.client import cog_names
 
     names = cog_names()
-    assert "cogs.tracking" in names and "cogs._replies" not in names
+    assert "cogs.tracking" in names and all(not n.split(".")[-1].startswith("_") for n in names)
     for name in names:
         module = importlib.import_module(name)
         assert inspect.iscoroutinefunction(module.setup), name
@@ -162,3 +163,81 @@ async def test_every_command_and_option_has_a_description(loaded_bot) -> None:  
                     assert 1 <= len(choice.name) <= 100, f"{where} {param.name}"
                 checked += 1
     assert checked > 40
+
+
+# --- the Discord package and the cogs -------------------------------------------------------
+
+DISCORD_PACKAGE = BOT / "discord"
+COGS = ROOT / "cogs"
+
+
+def _python_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _imported_modules(tree: ast.AST) -> set[str]:
+    """Return the full name of every module an AST imports (absolute imports)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+def _parse(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _function_imports(path: Path | str) -> list[str]:
+    """List the bot/cogs imports made inside a function or method of a file (or source)."""
+    found = []
+    tree = ast.parse(path) if isinstance(path, str) else _parse(path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for name in sorted(_imported_modules(node)):
+                if name.split(".")[0] in ("bot", "cogs"):
+                    found.append(f"{node.name}: {name}")
+    return found
+
+
+def test_the_discord_package_and_cogs_exist() -> None:
+    assert (DISCORD_PACKAGE / "__init__.py").exists()
+    assert not (BOT / "discord_front.py").exists() and not (COGS / "_replies.py").exists()
+    assert len(_python_files(DISCORD_PACKAGE)) >= 5 and len(_python_files(COGS)) >= 5
+
+
+@pytest.mark.parametrize("path", _python_files(DISCORD_PACKAGE),
+                         ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_the_discord_package_imports_no_cog(path: Path) -> None:
+    assert "cogs" not in imported_roots(path)
+
+
+def test_the_cog_rule_can_fail() -> None:
+    # A cog does import from the package, so the rules below see real imports.
+    assert "bot.discord.replies" in _imported_modules(_parse(COGS / "tracking.py"))
+    nested = "import asyncio\nasync def f():\n    from bot.discord.client import PacerBot\n"
+    assert _function_imports(nested) == ["f: bot.discord.client", "f: bot.discord.client.PacerBot"]
+
+
+@pytest.mark.parametrize("path", _python_files(COGS), ids=lambda p: p.name)
+def test_no_cog_imports_another_cog(path: Path) -> None:
+    imported = {n for n in _imported_modules(_parse(path)) if n.split(".")[0] == "cogs"}
+    assert imported == set(), f"{path.name} imports {sorted(imported)}"
+
+
+@pytest.mark.parametrize("path", _python_files(DISCORD_PACKAGE) + _python_files(COGS),
+                         ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_no_import_of_our_modules_inside_functions(path: Path) -> None:
+    assert _function_imports(path) == []
+
+
+def test_the_cogs_load_by_name_without_importing_the_package_first() -> None:
+    code = ("import sys\nimport bot.discord\n"
+            "print(sorted(m for m in sys.modules if m == 'cogs' or m.startswith('cogs.')))\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -131,3 +131,43 @@ def test_the_week_ahead_across_a_pause_and_a_dst_change(vllm) -> None:  # type: 
     assert [p.minutes for p in week.days[:4]] == [120, 0, 0, 120]
     assert [i.id for i in week.days[0].items] == ["day03"]
     assert [i.id for i in week.days[3].items] == ["day04"]
+
+
+# --- shown to the learner -------------------------------------------------------------------
+
+
+async def _lines(grammar, actor, *setup: str) -> list[str]:  # type: ignore[no-untyped-def]
+    for line in setup:
+        reply = await grammar.dispatch(actor, line)
+        assert not reply.error, (line, reply.text)
+    return (await grammar.dispatch(actor, "/progress")).text.splitlines()
+
+
+async def test_progress_shows_the_buffer_on_the_road(grammar, alice) -> None:  # type: ignore[no-untyped-def]
+    lines = await _lines(grammar, alice, "/start Europe/Berlin hours=2", "/log 5h")
+    assert "**Safety Buffer**: 2 days of slack" in lines  # 5 h cover 2 days of 2 h
+    assert not any("puts you back" in line for line in lines)
+
+
+async def test_progress_says_today_is_needed(grammar, alice) -> None:  # type: ignore[no-untyped-def]
+    lines = await _lines(grammar, alice, "/start Europe/Berlin hours=2", "/log 30m")
+    assert "**Safety Buffer**: 0 days: 1.5h behind the road" in lines
+
+
+async def test_progress_gives_the_way_back(grammar, alice, clock) -> None:  # type: ignore[no-untyped-def]
+    # Started Wednesday 25 Nov at 2 h a day; 2 h logged; Monday 30 Nov is day 6: 12 h due.
+    lines = await _lines(grammar, alice, "/start Europe/Berlin start=2026-11-25 hours=2",
+                         "/log 2h 2026-11-25")
+    assert "**Safety Buffer**: 0 days: 10h behind the road" in lines
+    # At most 4 h a day (2 x 2 h). Over n days from today the road reaches 2 h x (5 + n), so
+    # (8 + 2n) h / n a day: 3 days need 4.67 h, 4 days exactly 4 h, through Thursday 3 Dec.
+    assert "4h a day until Thursday puts you back on the road." in lines
+
+
+async def test_a_pause_keeps_the_learner_on_the_road(grammar, alice, clock) -> None:  # type: ignore[no-untyped-def]
+    await _lines(grammar, alice, "/start Europe/Berlin hours=2", "/log 2h",
+                 "/pause until 2026-12-04")
+    clock.advance(days=3)  # Thursday 3 Dec: paused since Monday, nothing logged since
+    lines = (await grammar.dispatch(alice, "/progress")).text.splitlines()
+    assert any(line.startswith("**Safety Buffer**: ") and "behind" not in line
+               for line in lines), lines

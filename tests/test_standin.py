@@ -443,3 +443,139 @@ async def test_standin_answers_match_the_spec(standin: DiscordStandin, bot: comm
     await (await bot.fetch_user(standin.user_id)).send("hello")
     await bot.fetch_channel(standin.channel_id)
     assert standin.response_violations == []
+
+
+# --- Discord's limits -------------------------------------------------------------------------
+
+
+async def _raw(standin: DiscordStandin, method: str, path: str, body: Any = None,
+               *, auth: bool = True) -> tuple[int, dict[str, str], Any]:
+    """Send one request straight to the stand-in (no discord.py rate-limit handling)."""
+    import aiohttp
+
+    headers = {"Authorization": f"Bot {standin.token}"} if auth else {}
+    async with aiohttp.ClientSession() as session, session.request(
+            method, standin.rest_base + path, json=body, headers=headers) as response:
+        data = await response.json() if response.content_type == "application/json" else None
+        return response.status, dict(response.headers), data
+
+
+async def _unanswered_click(standin: DiscordStandin) -> Any:
+    """Send a button click no view of the tiny bot answers: the test answers it itself."""
+    return await standin.send_component("nobody:listens", message=None)
+
+
+async def test_global_limit_answers_a_global_429_like_discord() -> None:
+    import asyncio
+
+    async with DiscordStandin() as standin:
+        results = await asyncio.gather(*(_raw(standin, "GET", "/users/@me")
+                                         for _ in range(60)))
+        statuses = sorted(status for status, _, _ in results)
+        assert statuses == [200] * 50 + [429] * 10
+        _, headers, body = next(r for r in results if r[0] == 429)
+        assert body["global"] is True and 0 < body["retry_after"] <= 1.0
+        assert body["message"] == "You are being rate limited."
+        assert headers["X-RateLimit-Global"] == "true"
+        assert headers["X-RateLimit-Scope"] == "global"
+        assert int(headers["Retry-After"]) >= 1 and headers["Via"]
+        assert len(standin.rate_limited) == 10 and standin.busiest_second() == 50
+        await asyncio.sleep(1.0)
+        async with standin.run_client(build_bot()):
+            # fill the second again: interaction endpoints are not bound to the global limit
+            await asyncio.gather(*(_raw(standin, "GET", "/users/@me") for _ in range(55)))
+            handle = await _unanswered_click(standin)
+            status, _, _ = await _raw(
+                standin, "POST", f"/interactions/{handle.id}/{handle.token}/callback",
+                {"type": 4, "data": {"content": "still answered"}}, auth=False)
+            assert status == 204 and handle.callback is not None
+
+
+async def test_route_bucket_headers_and_429_then_discord_py_waits() -> None:
+    async with DiscordStandin(route_limits={"POST /channels/{channel_id}/messages": (2, 0.5)}
+                              ) as standin:
+        path = f"/channels/{standin.channel_id}/messages"
+        first = await _raw(standin, "POST", path, {"content": "one"})
+        second = await _raw(standin, "POST", path, {"content": "two"})
+        third = await _raw(standin, "POST", path, {"content": "three"})
+        assert [first[0], second[0], third[0]] == [200, 200, 429]
+        assert [first[1]["X-RateLimit-Remaining"], second[1]["X-RateLimit-Remaining"]] == [
+            "1", "0"]
+        assert first[1]["X-RateLimit-Limit"] == "2"
+        assert first[1]["X-RateLimit-Bucket"] == third[1]["X-RateLimit-Bucket"]
+        assert 0 < float(first[1]["X-RateLimit-Reset-After"]) <= 0.5
+        assert third[2]["global"] is False and third[1]["X-RateLimit-Scope"] == "user"
+        assert "X-RateLimit-Global" not in third[1]
+        # another channel has its own bucket
+        other = standin.add_text_channel("other")
+        assert (await _raw(standin, "POST", f"/channels/{other['id']}/messages",
+                           {"content": "x"}))[0] == 200
+        # the real client reads the headers and waits instead of hitting the limit
+        standin.requests.clear()
+        standin.rate_limited.clear()
+        client = build_bot()
+        async with standin.run_client(client):
+            channel = client.get_channel(standin.channel_id)
+            assert isinstance(channel, discord.TextChannel)
+            for n in range(5):
+                await channel.send(f"message {n}")
+        sent = [m.content for m in standin.channel_messages(standin.channel_id)]
+        assert sent[-5:] == [f"message {n}" for n in range(5)]
+        assert len(standin.rate_limited) <= 1  # at most the first, before the headers are known
+
+
+async def test_a_late_first_response_is_an_unknown_interaction(bot: commands.Bot) -> None:
+    import asyncio
+
+    del bot
+    async with DiscordStandin(interaction_deadline=0.2) as standin:
+        client = build_bot()
+        async with standin.run_client(client):
+            late, in_time = await _unanswered_click(standin), await _unanswered_click(standin)
+            ok = await _raw(standin, "POST",
+                            f"/interactions/{in_time.id}/{in_time.token}/callback",
+                            {"type": 5}, auth=False)
+            await asyncio.sleep(0.25)
+            refused = await _raw(standin, "POST", f"/interactions/{late.id}/{late.token}/callback",
+                                 {"type": 5}, auth=False)
+            assert ok[0] == 204 and in_time.response_delay is not None
+            assert (refused[0], refused[2]["code"]) == (404, 10062)
+            assert late.callback is None and late.late_responses == 1
+            # the answered one may still be followed up (its token is valid for 15 minutes)
+            followup = await _raw(standin, "POST",
+                                  f"/webhooks/{standin.application_id}/{in_time.token}",
+                                  {"content": "done"}, auth=False)
+            assert followup[0] == 204
+
+
+async def test_interaction_tokens_expire_for_followups() -> None:
+    import asyncio
+
+    async with DiscordStandin(interaction_token_lifetime=0.2) as standin:
+        client = build_bot()
+        async with standin.run_client(client):
+            handle = await _unanswered_click(standin)
+            await _raw(standin, "POST", f"/interactions/{handle.id}/{handle.token}/callback",
+                       {"type": 5}, auth=False)
+            await asyncio.sleep(0.25)
+            status, _, body = await _raw(standin, "POST",
+                                         f"/webhooks/{standin.application_id}/{handle.token}",
+                                         {"content": "too late"}, auth=False)
+    assert (status, body["code"]) == (401, 50027)
+
+
+async def test_snowflakes_carry_their_creation_time(standin: DiscordStandin) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    created = discord.utils.snowflake_time(standin._snowflake())
+    assert abs(datetime.now(UTC) - created) < timedelta(seconds=1)
+    assert standin._snowflake() < standin._snowflake()
+
+
+async def test_limits_can_be_switched_off_for_older_scenarios() -> None:
+    import asyncio
+
+    async with DiscordStandin(global_limit=None, route_limits={}) as standin:
+        results = await asyncio.gather(*(_raw(standin, "GET", "/users/@me") for _ in range(70)))
+        assert {status for status, _, _ in results} == {200}
+        assert standin.rate_limited == [] and standin.counted_requests() == []

@@ -250,10 +250,14 @@ async def test_partner_invite_accept_share_and_end(grammar: Grammar, services: S
         await services.partners.end(alice)
 
 
-async def test_next_lists_open_daily_lessons_first(grammar: Grammar, alice: Actor) -> None:
-    await run(grammar, alice, "/start Europe/Berlin", "/done day01", "/done day02")
-    text = (await grammar.dispatch(alice, "/next")).text
-    assert text.splitlines()[1] == "Tomorrow: `day03` Block Manager Deep Dive"
+async def test_next_dates_the_daily_lessons_on_the_road(grammar: Grammar, alice: Actor) -> None:
+    # Monday 30 Nov is day 1; with day01 and day02 done, day03 falls on Wednesday 2 Dec.
+    await run(grammar, alice, "/start Europe/Berlin", "/log 4h", "/done day01", "/done day02")
+    lines = (await grammar.dispatch(alice, "/next")).text.splitlines()
+    assert lines[0] == "**Next 7 Days Plan**"
+    assert lines[1] == "Today (Mon 30 Nov): —"
+    assert lines[2] == "Tomorrow (Tue 01 Dec): 4h"
+    assert lines[3] == "Day 3 (Wed 02 Dec): 4h · `day03` Block Manager Deep Dive"
 
 
 async def test_notes_are_kept_per_kind(grammar: Grammar, services: Services,

@@ -15,7 +15,9 @@ import logging
 import mimetypes
 import re
 import secrets
+import time
 import urllib.parse
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,11 +72,21 @@ ERROR_MESSAGES = {
     50001: "Missing Access",
     50006: "Cannot send an empty message",
     50007: "Cannot send messages to this user",
+    50027: "Invalid Webhook Token",
     50013: "Missing Permissions",
     50033: "Invalid Recipient(s)",
     50035: "Invalid Form Body",
     50109: "The request body contains invalid JSON.",
 }
+DISCORD_EPOCH_MS = 1_420_070_400_000
+GLOBAL_LIMIT = 50  # Discord: requests per second per bot token, over all routes
+INTERACTION_DEADLINE = 3.0  # seconds for the first response to an interaction
+INTERACTION_TOKEN_LIFETIME = 15 * 60.0  # seconds an interaction token works for followups
+# Per-route buckets: "METHOD template" -> (requests, per seconds), per major parameter.
+ROUTE_LIMITS: Mapping[str, tuple[int, float]] = {
+    "POST /channels/{channel_id}/messages": (5, 5.0),
+}
+MAJOR_PARAMETERS = ("channel_id", "guild_id", "webhook_id")
 USER_MENTION = re.compile(r"<@!?(\d+)>")
 ROLE_MENTION = re.compile(r"<@&(\d+)>")
 
@@ -94,6 +106,7 @@ class DiscordError(Exception):
         self.code = code
         self.message = message or ERROR_MESSAGES.get(code, "Error")
         self.errors = errors
+        self.headers: dict[str, str] = {}
         super().__init__(f"{status} {code} {self.message}")
 
     def body(self) -> dict[str, Any]:
@@ -102,6 +115,39 @@ class DiscordError(Exception):
         if self.errors:
             out["errors"] = dict(self.errors)
         return out
+
+
+class RateLimited(DiscordError):
+    """A 429 shaped like Discord's: retry_after in the body and the headers, global or not."""
+
+    def __init__(self, retry_after: float, *, scope: str = "user",
+                 headers: Mapping[str, str] | None = None) -> None:
+        """Describe the wait and the limit's scope ("global", "user" or "shared")."""
+        super().__init__(429, 0, "You are being rate limited.")
+        self.retry_after = round(max(retry_after, 0.001), 3)
+        self.is_global = scope == "global"
+        self.headers = {
+            "Retry-After": str(max(1, int(-(-self.retry_after // 1)))),
+            "X-RateLimit-Scope": scope,
+            "Via": "1.1 google",  # discord.py takes a 429 without Via for a Cloudflare ban
+            **(headers or {}),
+        }
+        if self.is_global:
+            self.headers["X-RateLimit-Global"] = "true"
+
+    def body(self) -> dict[str, Any]:
+        """Return Discord's 429 body."""
+        return {"message": self.message, "retry_after": self.retry_after,
+                "global": self.is_global, "code": 0}
+
+
+@dataclass
+class _Bucket:
+    limit: int
+    per: float
+    name: str
+    used: int = 0
+    resets_at: float = 0.0  # monotonic
 
 
 @dataclass
@@ -127,6 +173,8 @@ class RecordedRequest:
     file_indexes: list[int] = field(
         default_factory=list
     )  # n of each files[n] part, same order as files
+    received_at: float = 0.0  # time.monotonic() when the stand-in received it
+    counted: bool = False  # counted against the global limit (a bot-token route, answered)
 
 
 @dataclass(frozen=True)
@@ -284,6 +332,14 @@ class InteractionHandle:
         self.original_edits: list[dict[str, Any]] = []
         self.original_deleted = False
         self.source_message: SentMessage | None = None  # the message a component was clicked on
+        self.created_at = time.monotonic()  # when the interaction was created (sent to the bot)
+        self.responded_at: float | None = None  # when the accepted first response arrived
+        self.late_responses = 0  # first responses refused as too late (10062)
+
+    @property
+    def response_delay(self) -> float | None:
+        """Seconds from creation to the accepted first response (None: none yet)."""
+        return None if self.responded_at is None else self.responded_at - self.created_at
 
     def __repr__(self) -> str:
         answered = self.callback is not None
@@ -326,6 +382,8 @@ class FailureRule:
     when: Callable[[RecordedRequest], bool] | None
     times: int | None  # answer with the error this many times, then stop; None = always
     hits: int = 0
+    retry_after: float = 1.0  # for a 429: the wait asked for
+    scope: str = "global"  # for a 429: "global", "user" or "shared"
 
     def matches(self, req: RecordedRequest) -> bool:
         """Return whether this rule applies to a request."""
@@ -434,9 +492,28 @@ class DiscordStandin:
         channel_name: str = "general",
         bot_name: str = "Pacer",
         now: Callable[[], datetime] | None = None,
+        global_limit: int | None = GLOBAL_LIMIT,
+        route_limits: Mapping[str, tuple[int, float]] | None = None,
+        interaction_deadline: float | None = INTERACTION_DEADLINE,
+        interaction_token_lifetime: float = INTERACTION_TOKEN_LIFETIME,
     ) -> None:
-        """Set up the world: application, bot user, one guild with a channel, owner and user."""
+        """Set up the world: application, bot user, one guild with a channel, owner and user.
+
+        Discord's limits are enforced as Discord does: ``global_limit`` requests in any second
+        per bot token (None: off; interaction endpoints are not counted), ``route_limits``
+        per-route buckets (default ``ROUTE_LIMITS``; ``{}``: none), the first response to an
+        interaction within ``interaction_deadline`` seconds (None: no deadline), followups for
+        ``interaction_token_lifetime`` seconds.
+        """
         self.token = token
+        self.global_limit = global_limit
+        self.route_limits = dict(ROUTE_LIMITS if route_limits is None else route_limits)
+        self.interaction_deadline = interaction_deadline
+        self.interaction_token_lifetime = interaction_token_lifetime
+        self._global_window: deque[float] = deque()
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._last_snowflake = 0
+        self.rate_limited: list[RecordedRequest] = []  # every request answered with 429
         self.reject_invalid = reject_invalid
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self._now = now or (lambda: datetime.now(UTC))
@@ -598,7 +675,11 @@ class DiscordStandin:
     # ----------------------------------------------------------------- world building
 
     def _snowflake(self) -> int:
-        return next(self._ids)
+        """Make a Discord snowflake: its top bits are the creation time, as Discord's are."""
+        next(self._ids)
+        stamp = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
+        self._last_snowflake = max(self._last_snowflake + 1, stamp)
+        return self._last_snowflake
 
     def _timestamp(self) -> str:
         return self._now().isoformat()
@@ -1185,8 +1266,10 @@ class DiscordStandin:
             files=[],
             headers=dict(request.headers),
             content_type=request.headers.get("Content-Type"),
+            received_at=time.monotonic(),
         )
         self.requests.append(req)
+        extra_headers: dict[str, str] = {}
         try:
             try:
                 req.json, req.files, req.file_indexes, has_body = await self._read_body(request)
@@ -1228,13 +1311,21 @@ class DiscordStandin:
                         for p in problems
                     },
                 )
+            if route.auth:
+                self._check_global_limit(req)
+            extra_headers = self._take_route_bucket(req)
             for rule in self.failures:
                 if rule.matches(req):
                     rule.hits += 1
+                    if rule.status == 429:
+                        raise RateLimited(rule.retry_after, scope=rule.scope)
                     raise DiscordError(rule.status, rule.code, rule.message)
             status, body = await route.handler(req)
         except DiscordError as err:
             status, body = err.status, err.body()
+            extra_headers.update(err.headers)
+            if status == 429:
+                self.rate_limited.append(req)
         except Exception:
             log.exception("stand-in handler failed for %s %s", method, path)
             self.violations.append(
@@ -1248,7 +1339,82 @@ class DiscordStandin:
             for problem in self.checker.check_response(method, path, status, body):
                 self.response_violations.append(f"{method} {path}: {problem}")
         self._changed_now()
-        return _json_response(status, body)
+        response = _json_response(status, body)
+        response.headers.update(extra_headers)
+        return response
+
+    # ----------------------------------------------------------------- Discord's rate limits
+
+    def _check_global_limit(self, req: RecordedRequest) -> None:
+        """Refuse the request with a global 429 when GLOBAL_LIMIT were answered this second."""
+        if self.global_limit is None:
+            return
+        now = req.received_at
+        window = self._global_window
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        if len(window) >= self.global_limit:
+            raise RateLimited(1.0 - (now - window[0]), scope="global")
+        window.append(now)
+        req.counted = True
+
+    def _take_route_bucket(self, req: RecordedRequest) -> dict[str, str]:
+        """Use one request of the route's bucket; return its headers, or raise a 429."""
+        limit = self.route_limits.get(f"{req.method} {req.route}")
+        if limit is None:
+            return {}
+        major = next((req.params[p] for p in MAJOR_PARAMETERS if p in req.params), "")
+        key = (f"{req.method} {req.route}", major)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            name = secrets.token_hex(8)
+            bucket = self._buckets[key] = _Bucket(limit[0], limit[1], name)
+        now = req.received_at
+        if now >= bucket.resets_at:
+            bucket.used, bucket.resets_at = 0, now + bucket.per
+        reset_after = bucket.resets_at - now
+        headers = {
+            "X-RateLimit-Limit": str(bucket.limit),
+            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Bucket": bucket.name,
+        }
+        if bucket.used >= bucket.limit:
+            headers["X-RateLimit-Remaining"] = "0"
+            raise RateLimited(reset_after, scope="user", headers=headers)
+        bucket.used += 1
+        headers["X-RateLimit-Remaining"] = str(bucket.limit - bucket.used)
+        return headers
+
+    def fail_rate_limited(
+        self,
+        method: str,
+        route: str,
+        *,
+        retry_after: float,
+        scope: str = "global",
+        times: int = 1,
+        when: Callable[[RecordedRequest], bool] | None = None,
+    ) -> FailureRule:
+        """Answer the next TIMES matching requests with a 429 asking to wait RETRY_AFTER."""
+        rule = self.fail_route(method, route, status=429, code=0, when=when, times=times)
+        rule.retry_after, rule.scope = retry_after, scope
+        return rule
+
+    def counted_requests(self) -> list[RecordedRequest]:
+        """Return the answered requests that count against the global limit, in order."""
+        return [r for r in self.requests if r.counted]
+
+    def busiest_second(self, requests: Sequence[RecordedRequest] | None = None) -> int:
+        """Return the most requests received within any one second (sliding window)."""
+        times = sorted(r.received_at for r in (self.counted_requests()
+                                               if requests is None else requests))
+        most, start = 0, 0
+        for end, at in enumerate(times):
+            while at - times[start] >= 1.0:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
 
     async def _cdn_handler(self, request: web.Request) -> web.StreamResponse:
         self.cdn_requests.append(request.path)
@@ -1650,6 +1816,13 @@ class DiscordStandin:
         handle = self._interactions.get(int(req.params["interaction_id"]))
         if handle is None or handle.token != req.params["interaction_token"]:
             raise DiscordError(404, 10062)
+        if (
+            handle.callback is None
+            and self.interaction_deadline is not None
+            and req.received_at - handle.created_at > self.interaction_deadline
+        ):
+            handle.late_responses += 1
+            raise DiscordError(404, 10062)
         if handle.callback is not None:
             raise DiscordError(400, 40060)
         body = dict(req.json or {})
@@ -1690,6 +1863,7 @@ class DiscordStandin:
         elif kind not in (8, 9):
             raise DiscordError(400, 50035, f"unsupported interaction callback type {kind}")
         handle.callback = InteractionCallback(kind, data, body, list(req.files), message)
+        handle.responded_at = req.received_at
         if req.query.get("with_response", "").lower() not in ("1", "true"):
             return 204, None
         info: dict[str, Any] = {"id": str(handle.id), "type": handle.type}
@@ -1714,6 +1888,8 @@ class DiscordStandin:
             raise DiscordError(
                 404, 10015, "Unknown Webhook (the interaction was not acknowledged yet)"
             )
+        if req.received_at - handle.created_at > self.interaction_token_lifetime:
+            raise DiscordError(401, 50027, "Invalid Webhook Token")
         return handle
 
     def _webhook_message(self, req: RecordedRequest, handle: InteractionHandle) -> SentMessage:

@@ -2,28 +2,31 @@
 
 Visibility rules: in a direct message everything is a normal message. In a server channel,
 errors and private data are ephemeral; /log and /done (``Reply.shareable``) post publicly when
-the learner's ``public_posts`` is on; celebrations are shown publicly to the channel when the
-learner posts publicly; notices are always private. No message ever pings anyone.
+the learner's ``public_posts`` is on (the outcome's ``public``: data in hand, no second read);
+celebrations are shown publicly to the channel when the learner posts publicly; notices are
+always private. No message ever pings anyone.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from collections.abc import Awaitable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
 
-from bot import suggestions
 from bot.actors import Actor
-from bot.commands import Reply
-from bot.suggestions import Suggestion
+from bot.discord.pacing import DEFERRED_KEY, Pacing
+from bot.presenting import present
+from bot.replies import Reply
+from bot.services import suggestions
+from bot.services.suggestions import Suggestion
 
 if TYPE_CHECKING:
     from bot.app import Core
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +40,7 @@ EMBED_TEXT_MAX = 4000  # Discord allows 4096 per description; keep room for re-o
 MESSAGE_EMBED_CHARS = 5800  # Discord allows 6000 characters over all embeds of a message
 EMBEDS_PER_MESSAGE = 10
 TITLE_MAX = 256
-DEFER_AFTER_SECONDS = 2.0  # Discord waits 3 s for the first answer; defer well before
-DEFERRED_KEY = "pacer_deferred_ephemeral"
+T = TypeVar("T")
 
 
 def actor_of(interaction: discord.Interaction) -> Actor:
@@ -62,12 +64,30 @@ def actor_of_user(user: discord.abc.User, interaction: discord.Interaction) -> A
 
 def core_of(interaction: discord.Interaction) -> Core:
     """Return the Core the PacerBot carries."""
-    return interaction.client.core  # type: ignore[attr-defined]
+    return interaction.client.core  # type: ignore[attr-defined,no-any-return]
+
+
+def services_of(interaction: discord.Interaction) -> Services:
+    """Return the typed services of the PacerBot's Core."""
+    return core_of(interaction).services
+
+
+def pacing_of(interaction: discord.Interaction) -> Pacing:
+    """Return the Pacing the PacerBot runs commands through."""
+    return interaction.client.pacing  # type: ignore[attr-defined,no-any-return]
 
 
 def choices(found: Iterable[Suggestion]) -> list[app_commands.Choice[str]]:
     """Turn core suggestions into at most 25 autocomplete choices."""
     return [app_commands.Choice(name=s.label, value=s.value) for s in found][:25]
+
+
+async def week_choices(interaction: discord.Interaction,
+                       current: str) -> list[app_commands.Choice[int]]:
+    """Offer the weeks of the learner's plan (the default plan before /start)."""
+    plan = await suggestions.plan_of(services_of(interaction).ctx, actor_of(interaction))
+    weeks = [n for n in range(1, plan.weeks + 1) if str(n).startswith(current.strip())]
+    return [app_commands.Choice(name=f"Week {n}", value=n) for n in weeks][:25]
 
 
 # --- text to embeds ---------------------------------------------------------------------
@@ -200,29 +220,15 @@ async def send_many(interaction: discord.Interaction, embeds: Sequence[discord.E
                    file=file if index == 0 else None, view=view if last else None)
 
 
-async def defer(interaction: discord.Interaction) -> None:
-    """Acknowledge now (ephemeral in a server: what follows may be private or an error)."""
-    if interaction.response.is_done():
-        return
-    ephemeral = interaction.guild_id is not None
-    interaction.extras[DEFERRED_KEY] = ephemeral
-    await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+async def paced(interaction: discord.Interaction, work: Awaitable[T]) -> T:
+    """Await WORK in the bot's pacing: in turn, deferred whenever its answer could be late."""
+    return await pacing_of(interaction).run(interaction, work)
 
 
-async def within_window(interaction: discord.Interaction, work: Awaitable[Any]) -> Any:
-    """Await WORK; if it takes longer than the bot's defer threshold, defer meanwhile."""
-    task = asyncio.ensure_future(work)
-    after = getattr(interaction.client, "defer_after", DEFER_AFTER_SECONDS)
-    done, _ = await asyncio.wait({task}, timeout=after)
-    if not done:
-        await defer(interaction)
-    return await task
-
-
-async def respond(interaction: discord.Interaction, work: Awaitable[Reply], *,
+async def respond(interaction: discord.Interaction, work: Awaitable[Any], *,
                   view: discord.ui.View | None = None) -> Reply:
-    """Run a core call within Discord's answer window and show its Reply."""
-    reply = await within_window(interaction, work)
+    """Run a service call within Discord's answer window and show ``present(outcome)``."""
+    reply = present(await paced(interaction, work))
     await show(interaction, reply, view=view)
     return reply
 
@@ -232,9 +238,7 @@ async def show(interaction: discord.Interaction, reply: Reply, *,
     """Show a Reply with the visibility rules of this module."""
     actor = actor_of(interaction)
     in_guild = interaction.guild_id is not None
-    posts_publicly = False
-    if in_guild and (reply.shareable or reply.celebrations):
-        posts_publicly = await suggestions.posts_publicly(core_of(interaction).tracker, actor)
+    posts_publicly = in_guild and reply.public
     if reply.error:
         public = False
     elif reply.shareable:

@@ -1,0 +1,150 @@
+"""Answer every interaction within Discord's 3 s window, however many arrive together.
+
+Discord forgets an interaction whose first response (an answer or a deferral) reaches it more
+than 3 s after the interaction was created (404 Unknown interaction, 10062), and the user sees
+Discord's own "The application did not respond". A deferral buys 15 minutes for the answer.
+
+How a command is paced (``Pacing.run``):
+- Its time left is measured from the interaction's creation (its snowflake's timestamp), not
+  from when this process got to it: a burst queued in the gateway has already used some of it.
+  ``margin`` seconds are kept free for the answer's own request.
+- At most ``concurrency`` commands run at once (a semaphore); the others wait their turn.
+- When the commands ahead of this one (waiting and running, ``concurrency`` at a time, each
+  taking about the recently observed service time) cannot be done before the time left runs
+  out, the interaction is deferred at once, before it waits. Otherwise a watchdog defers it
+  when its time left runs out before the answer is ready. So the first response is never late
+  unless the interaction arrived late.
+- When even the deferral is refused as too late (10062), the command is not run: nothing is
+  changed behind the user's back, so running it again is safe. ``InteractionExpired`` tells
+  the error path to log it; no answer can reach the user any more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import discord
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RESPONSE_WINDOW = 3.0  # Discord's deadline for the first response to an interaction
+REPLY_MARGIN = 1.0  # kept free for the answer's own request, under load
+CONCURRENCY = 8
+FIRST_SERVICE_TIME = 0.1  # seconds a command takes, until some have been measured
+DEFERRED_KEY = "pacer_deferred_ephemeral"
+UNKNOWN_INTERACTION = 10062
+
+
+class InteractionExpired(Exception):
+    """Discord refused the first response as too late; the command was not run."""
+
+
+async def defer(interaction: discord.Interaction) -> None:
+    """Acknowledge now (ephemeral in a server: what follows may be private or an error)."""
+    if interaction.response.is_done():
+        return
+    ephemeral = interaction.guild_id is not None
+    interaction.extras[DEFERRED_KEY] = ephemeral
+    try:
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+    except discord.NotFound as exc:
+        if exc.code == UNKNOWN_INTERACTION:
+            raise InteractionExpired(f"interaction {interaction.id} expired before it was "
+                                     "acknowledged") from exc
+        raise
+
+
+@dataclass
+class _Watch:
+    deferring: bool = False
+
+
+class Pacing:
+    """Bound the commands running at once and defer each one that could miss its window."""
+
+    def __init__(self, *, concurrency: int = CONCURRENCY, window: float = RESPONSE_WINDOW,
+                 margin: float = REPLY_MARGIN,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.concurrency = max(1, concurrency)
+        self.window = window
+        self.margin = margin
+        self.clock = clock
+        self.service_time = FIRST_SERVICE_TIME
+        self.waiting = 0
+        self.running = 0
+        self.deferred_early = 0  # deferred before waiting (for logs and tests)
+        self._slots = asyncio.Semaphore(self.concurrency)
+
+    def time_left(self, interaction: discord.Interaction) -> float:
+        """Return the seconds left before the first response must be on its way."""
+        age = max(0.0, self.clock() - interaction.created_at.timestamp())
+        return self.window - self.margin - min(age, self.window)
+
+    def expected_wait(self) -> float:
+        """Estimate how long a command arriving now takes to finish."""
+        rounds = (self.waiting + self.running) // self.concurrency + 1
+        return rounds * self.service_time
+
+    def _observe(self, seconds: float) -> None:
+        self.service_time = 0.8 * self.service_time + 0.2 * seconds
+
+    async def run(self, interaction: discord.Interaction, work: Awaitable[T]) -> T:
+        """Await WORK in turn, deferring the interaction whenever its answer could be late."""
+        left = self.time_left(interaction)
+        try:
+            if self.expected_wait() >= left:
+                self.deferred_early += 1
+                await defer(interaction)
+        except BaseException:
+            if inspect.iscoroutine(work):
+                work.close()  # never started: nothing was changed
+            raise
+        watch = _Watch()
+        watchdog = (None if interaction.response.is_done() else
+                    asyncio.create_task(self._defer_later(interaction, left, watch)))
+        self.waiting += 1
+        queued = True
+        try:
+            async with self._slots:
+                self.waiting -= 1
+                queued = False
+                self.running += 1
+                started = time.monotonic()
+                try:
+                    return await work
+                finally:
+                    self.running -= 1
+                    self._observe(time.monotonic() - started)
+        finally:
+            if queued:
+                self.waiting -= 1
+                if inspect.iscoroutine(work):
+                    work.close()
+            await _settle(watchdog, watch)
+
+    async def _defer_later(self, interaction: discord.Interaction, delay: float,
+                           watch: _Watch) -> None:
+        await asyncio.sleep(max(0.0, delay))
+        watch.deferring = True
+        try:
+            await defer(interaction)
+        except (InteractionExpired, discord.HTTPException):
+            log.warning("could not defer interaction %s in time", interaction.id,
+                        exc_info=True)
+
+
+async def _settle(watchdog: asyncio.Task[None] | None, watch: _Watch) -> None:
+    """Stop a watchdog still sleeping; let one already deferring finish first."""
+    if watchdog is None:
+        return
+    if not watch.deferring:
+        watchdog.cancel()
+    await asyncio.gather(watchdog, return_exceptions=True)

@@ -1,0 +1,127 @@
+"""One limiter sees every REST request the bot makes and keeps it within Discord's global limit.
+
+Discord allows a bot token 50 requests per second over all routes (interaction endpoints
+excepted), on top of per-route buckets. discord.py handles the per-route buckets
+(``X-RateLimit-*`` headers, a 429's ``retry_after``) but has no global budget of its own, and
+the dispatcher's own bucket counts messages, not requests. So every HTTP request of the bot's
+aiohttp session passes ``GlobalLimiter.acquire`` first, through an ``aiohttp.TraceConfig``
+(``Client(http_trace=...)``): retries, DM-channel opens, file uploads and command syncs are
+counted like messages.
+
+- The budget is a sliding window: at most ``per_second`` requests in any ``window`` seconds,
+  starting empty, and the requests are spaced evenly (``window / per_second`` apart), so
+  there is never a burst: Discord, which counts on its side, sees the same rate even when
+  network or event-loop delays shift some requests (45 by default: room below Discord's 50).
+- A global 429 (``"global": true`` or ``X-RateLimit-Scope: global``) pauses every request for
+  its ``retry_after``; discord.py retries the refused request itself.
+- Requests to the interaction endpoints (``/interactions/...`` and the interaction webhooks
+  ``/webhooks/...``) are not counted, as Discord does not count them: a burst of slash
+  commands is never slowed behind reminders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import discord.http
+
+log = logging.getLogger(__name__)
+
+GLOBAL_PER_SECOND = 45  # Discord's global limit is 50/s per bot token
+UNCOUNTED = ("/interactions/", "/webhooks/")
+EPSILON = 1e-6  # seconds: a shorter wait is no wait (float rounding of the clock)
+
+
+class GlobalLimiter:
+    """At most PER_SECOND requests in any WINDOW seconds, paused by global 429s."""
+
+    def __init__(self, per_second: int = GLOBAL_PER_SECOND, window: float = 1.0, *,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+        self.per_second = per_second
+        self.window = window
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._sent: deque[float] = deque()
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()  # FIFO: requests go out in the order they asked
+        self.requests = 0
+        self.rate_limited = 0
+
+    async def acquire(self) -> None:
+        """Wait until one more request fits the budget, then count it."""
+        if self.per_second <= 0:
+            return
+        async with self._lock:
+            while True:
+                now = self.monotonic()
+                if now < self._paused_until - EPSILON:
+                    await self.sleep(self._paused_until - now)
+                    continue
+                while self._sent and now - self._sent[0] >= self.window:
+                    self._sent.popleft()
+                wait = 0.0
+                if len(self._sent) >= self.per_second:
+                    wait = self.window - (now - self._sent[0])
+                if self._sent:
+                    wait = max(wait, self.window / self.per_second - (now - self._sent[-1]))
+                if wait > EPSILON:
+                    await self.sleep(wait)
+                    continue
+                self._sent.append(now)
+                self.requests += 1
+                return
+
+    def pause(self, seconds: float) -> None:
+        """Hold every request for SECONDS (a global 429 said so)."""
+        self._paused_until = max(self._paused_until, self.monotonic() + seconds)
+
+    def counts(self, url: str) -> bool:
+        """Return whether a request to URL uses the bot's global budget."""
+        base = discord.http.Route.BASE
+        if not url.startswith(base):
+            return False  # the gateway, the CDN
+        path = url[len(base):]
+        return not path.startswith(UNCOUNTED)
+
+    def trace_config(self) -> aiohttp.TraceConfig:
+        """Build the aiohttp hooks that pass every request through this limiter."""
+        trace = aiohttp.TraceConfig()
+
+        async def on_start(_session: aiohttp.ClientSession, _ctx: SimpleNamespace,
+                           params: aiohttp.TraceRequestStartParams) -> None:
+            if self.counts(str(params.url)):
+                await self.acquire()
+
+        async def on_end(_session: aiohttp.ClientSession, _ctx: SimpleNamespace,
+                         params: aiohttp.TraceRequestEndParams) -> None:
+            response = params.response
+            if response.status != 429:
+                return
+            self.rate_limited += 1
+            headers = response.headers
+            scope = headers.get("X-RateLimit-Scope", "")
+            is_global = headers.get("X-RateLimit-Global", "").lower() == "true" or (
+                scope == "global")
+            try:
+                retry_after = float(headers.get("Retry-After") or 1.0)
+            except ValueError:
+                retry_after = 1.0
+            # interaction paths hold the interaction's token: never log them
+            where = (params.url.path if self.counts(str(params.url))
+                     else "an interaction endpoint")
+            log.warning("Discord refused %s %s with 429 (%s, retry after %.2fs)",
+                        params.method, where, scope or "route", retry_after)
+            if is_global:
+                self.pause(retry_after)
+
+        trace.on_request_start.append(on_start)
+        trace.on_request_end.append(on_end)
+        return trace

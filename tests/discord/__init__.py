@@ -1,0 +1,1 @@
+"""Tests of the Discord front that run a real discord.py client against the stand-in."""

@@ -1,0 +1,78 @@
+"""The global limiter on a fake clock: no burst, at most N in any window, 429s pause it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import discord.http
+import pytest
+
+from bot.discord.ratelimit import GlobalLimiter
+
+
+class FakeTime:
+    """A monotonic clock that advances only when the limiter sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def _busiest(times: list[float], window: float = 1.0) -> int:
+    most, start = 0, 0
+    for end, at in enumerate(times):
+        while at - times[start] >= window - 1e-9:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+async def _stamps(limiter: GlobalLimiter, clock: FakeTime, n: int) -> list[float]:
+    out: list[float] = []
+
+    async def one() -> None:
+        await limiter.acquire()
+        out.append(clock.now)
+
+    await asyncio.gather(*(one() for _ in range(n)))
+    return out
+
+
+@pytest.mark.parametrize("per_second", [45, 50, 5])
+async def test_no_window_holds_more_than_the_limit_from_the_first_request(
+        per_second: int) -> None:
+    clock = FakeTime()
+    limiter = GlobalLimiter(per_second, monotonic=clock.monotonic, sleep=clock.sleep)
+    stamps = await _stamps(limiter, clock, per_second * 4)
+    assert _busiest(stamps) <= per_second
+    assert _busiest(stamps[:per_second + 1], 0.5) <= per_second // 2 + 1  # evenly spaced
+    assert limiter.requests == per_second * 4
+    assert stamps[-1] - stamps[0] >= 4 - 1.5  # it really waited: 4 windows' worth
+
+
+async def test_a_global_429_holds_every_request_for_retry_after() -> None:
+    clock = FakeTime()
+    limiter = GlobalLimiter(45, monotonic=clock.monotonic, sleep=clock.sleep)
+    await limiter.acquire()
+    limiter.pause(2.0)
+    paused_at = clock.now
+    stamps = await _stamps(limiter, clock, 3)
+    assert min(stamps) >= paused_at + 2.0
+
+
+async def test_interaction_endpoints_are_not_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(discord.http.Route, "BASE", "https://discord.com/api/v10")
+    limiter = GlobalLimiter()
+    assert limiter.counts("https://discord.com/api/v10/channels/1/messages")
+    assert limiter.counts("https://discord.com/api/v10/users/@me/channels")
+    assert not limiter.counts("https://discord.com/api/v10/interactions/1/tok/callback")
+    assert not limiter.counts("https://discord.com/api/v10/webhooks/1/tok")
+    assert not limiter.counts("wss://gateway.discord.gg/?v=10")
