@@ -74,7 +74,7 @@ async def _serve(settings: Settings, discord_token: str | None) -> int:
         senders: dict[str, Sender] = {"slack": slack.sender}
         bot = None
         if discord_token:
-            from bot.discord_front import create_bot
+            from bot.discord import create_bot
 
             bot = create_bot(core, settings)  # no scheduler of its own: the one below
             senders["discord"] = bot.sender

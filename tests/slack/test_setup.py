@@ -17,6 +17,7 @@ from bot.config import ConfigError, Settings, SlackSettings, load_settings
 from tests.slack.conftest import ANA, texts_sent
 from tests.slack_standin import SlackStandIn
 from tests.slack_standin.server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET
+from tests.standin import DiscordStandin
 
 ROOT = Path(__file__).resolve().parents[2]
 SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET",
@@ -164,3 +165,61 @@ async def test_python_m_bot_without_tokens_still_starts_the_console(tmp_path: Pa
     out, err = await asyncio.wait_for(proc.communicate(b"/help\n/quit\n"), 60)
     assert proc.returncode == 0, err.decode()
     assert "Pacer console" in out.decode() and "starting the console front" in err.decode()
+
+
+async def _line_with(stream: asyncio.StreamReader, fragment: str, seen: list[str]) -> str:
+    while True:
+        raw = await stream.readline()
+        if not raw:
+            raise AssertionError(f"the process ended before logging {fragment!r}:\n"
+                                 + "".join(seen))
+        line = raw.decode()
+        seen.append(line)
+        if fragment in line:
+            return line
+
+
+async def test_one_process_serves_discord_and_slack_with_one_dispatcher(
+        tmp_path: Path) -> None:
+    slack = SlackStandIn()
+    slack.add_user(ANA, "ana", "Europe/Berlin")
+    await slack.start()
+    async with DiscordStandin() as discord:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/pacer.sqlite3"\n'
+            f'[discord]\nrest_base_url = "{discord.rest_base}"\n'
+            f'gateway_url = "{discord.gateway_url}"\n'
+            f'[slack]\nenabled = true\napi_base_url = "{slack.api_url}"\n', encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if k not in SLACK_ENV
+               and not k.startswith(("DISCORD_", "PACER_"))}
+        env |= {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
+                "DISCORD_TOKEN": discord.token, "PACER_CONFIG": str(config),
+                "PYTHONPATH": str(ROOT)}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE)
+        seen: list[str] = []
+        try:
+            assert proc.stderr is not None
+            started = await asyncio.wait_for(
+                _line_with(proc.stderr, "dispatcher started", seen), 60)
+            assert "for discord, slack" in started  # one dispatcher, both senders
+            await discord.wait_until_connected(timeout=30)
+            await slack.connected(within=30)
+            payload = slack.slash_payload("progress", ANA)
+            await slack.send_envelope("slash_commands", payload)
+            await slack.wait_for(lambda: [r for r in slack.responses
+                                          if r["url"] == payload["response_url"]])
+            proc.send_signal(signal.SIGTERM)
+            rest = await asyncio.wait_for(proc.stderr.read(), 30)
+            await asyncio.wait_for(proc.wait(), 30)
+            log = "".join(seen) + rest.decode()
+            assert proc.returncode == 0, log
+            assert discord.token not in log and BOT_TOKEN not in log
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+            await slack.stop()
