@@ -249,3 +249,14 @@ async def test_a_partner_mentioned_without_a_name_is_named_from_the_profile(
     assert "Invited Ben as your accountability partner" in text
     _kind, text = await slack.reply("partner accept", BEN)
     assert "ana's accountability partner" in text
+
+
+async def test_slow_work_is_acknowledged_within_3_seconds(slack: Slack) -> None:
+    slack.standin.delays["users.info"] = 3.5
+    payload = slack.standin.slash_payload("start", ANA)
+    env = await slack.standin.send_envelope("slash_commands", payload)
+    assert env.acked_at is not None and env.acked_at - env.sent_at < 3.0
+    assert slack.standin.responses == []  # the answer is still being worked out
+    [response] = await slack.standin.wait_for(
+        lambda: [r for r in slack.standin.responses if r["url"] == payload["response_url"]])
+    assert "Welcome aboard" in texts_sent(response)

@@ -22,11 +22,14 @@ async def post(slack: Slack, body: str, headers: dict[str, str]) -> tuple[int, s
         return response.status, await response.text()
 
 
-async def test_a_signed_command_is_served(slack_http: Slack) -> None:
+async def test_a_signed_command_is_acknowledged_at_once_and_answered_later(
+        slack_http: Slack) -> None:
+    slack_http.standin.delays["users.info"] = 3.5  # slow work after the acknowledgement
     payload = slack_http.standin.slash_payload("start", ANA)
     body = urlencode(payload)
+    started = time.monotonic()
     status, _ = await post(slack_http, body, signed_headers(body))
-    assert status == 200
+    assert status == 200 and time.monotonic() - started < 3.0
     [response] = await slack_http.standin.wait_for(
         lambda: [r for r in slack_http.standin.responses if r["url"] == payload["response_url"]])
     assert "Welcome aboard" in texts_sent(response)

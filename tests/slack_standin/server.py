@@ -125,6 +125,7 @@ class SlackStandIn:
     uploads: dict[str, bytes] = field(default_factory=dict)
     pending_files: dict[str, dict[str, Any]] = field(default_factory=dict)
     throttles: dict[str, Throttle] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)  # method -> seconds before answering
     envelopes: list[Envelope] = field(default_factory=list)
     base: str = ""
     _last_post: dict[str, float] = field(default_factory=dict)
@@ -247,6 +248,8 @@ class SlackStandIn:
             self.calls.append(Call(method, args, 429, "ratelimited"))
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                      headers={"Retry-After": str(throttle.retry_after)})
+        if method in self.delays:
+            await asyncio.sleep(self.delays[method])
         handler = getattr(self, "_" + method.replace(".", "_"))
         return handler(method, args)
 
