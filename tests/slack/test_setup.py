@@ -8,13 +8,18 @@ import os
 import re
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.app import setup_logging
 from bot.config import ConfigError, Settings, SlackSettings, load_settings
-from tests.slack.conftest import ANA, texts_sent
+from bot.plan import PlanRegistry
+from bot.slack.runner import start_slack
+from bot.store import Store
+from tests.conftest import FakeClock
+from tests.slack.conftest import ANA, Slack, make_core, slack_settings, texts_sent
 from tests.slack_standin import SlackStandIn
 from tests.slack_standin.server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET
 from tests.standin import DiscordStandin
@@ -223,3 +228,21 @@ async def test_one_process_serves_discord_and_slack_with_one_dispatcher(
                 proc.kill()
                 await proc.wait()
             await slack.stop()
+
+
+async def test_socket_mode_opens_its_websocket_through_the_configured_base(
+        slack: Slack) -> None:
+    opened = [c for c in slack.standin.calls if c.method == "apps.connections.open"]
+    assert [c.status for c in opened] == [200]
+    assert slack.standin.api_url.startswith("http://127.0.0.1:")
+
+
+async def test_a_refused_token_stops_the_start_with_a_clear_message(
+        standin: SlackStandIn, sqlite_store: Store, plans: PlanRegistry,
+        clock: FakeClock) -> None:
+    settings = replace(slack_settings(standin), bot_token="xoxb-wrong-token-0000")
+    with pytest.raises(ConfigError, match="Slack refused SLACK_BOT_TOKEN: invalid_auth"):
+        await start_slack(make_core(sqlite_store, plans, clock, settings), settings)
+    settings = replace(slack_settings(standin), app_token=None)
+    with pytest.raises(ConfigError, match="needs SLACK_APP_TOKEN"):
+        await start_slack(make_core(sqlite_store, plans, clock, settings), settings)
