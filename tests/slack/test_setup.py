@@ -120,11 +120,6 @@ def test_the_manifest_asks_for_exactly_the_scopes_used() -> None:
     assert manifest_scopes() == needed
 
 
-def test_the_manifest_check_can_fail() -> None:
-    assert manifest_scopes() != manifest_scopes() | {"channels:history"}
-    assert "chat:write" in manifest_scopes()
-
-
 async def test_python_m_bot_runs_slack_in_socket_mode_and_stops_on_sigterm(
         tmp_path: Path) -> None:
     standin = SlackStandIn()
@@ -234,7 +229,6 @@ async def test_socket_mode_opens_its_websocket_through_the_configured_base(
         slack: Slack) -> None:
     opened = [c for c in slack.standin.calls if c.method == "apps.connections.open"]
     assert [c.status for c in opened] == [200]
-    assert slack.standin.api_url.startswith("http://127.0.0.1:")
 
 
 async def test_a_refused_token_stops_the_start_with_a_clear_message(
