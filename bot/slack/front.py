@@ -51,6 +51,25 @@ NO_IMPORT = ("A tracker file cannot be imported on Slack yet: run /import on Dis
 Respond = Callable[..., Awaitable[Any]]
 
 
+_SLACK_REFERENCE = re.compile(r"<(?P<kind>[@#!])?(?P<target>[^|<>]*)(?:\|(?P<label>[^<>]*))?>")
+
+
+def _plain(found: re.Match[str]) -> str:
+    kind, target, label = found["kind"], found["target"], found["label"]
+    if kind == "!" and target.startswith("subteam^"):
+        return label or "@group"
+    if kind == "!":
+        return f"@{label or target}"
+    if kind in ("@", "#"):
+        return f"{kind}{label or target}"
+    return label or target  # a link: its label, else the URL
+
+
+def plain_references(text: str) -> str:
+    """Turn Slack's live references (``<@U1|ana>``, ``<!here>``, links) into plain text."""
+    return _SLACK_REFERENCE.sub(_plain, text)
+
+
 def unescape(text: str) -> str:
     """Undo Slack's escaping of what the user typed (``&amp;`` ``&lt;`` ``&gt;``)."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
@@ -238,7 +257,10 @@ class SlackFront:
         user_id = str(body.get("user_id", ""))
         actor = self.actor(body.get("team_id"), user_id, body.get("user_name"),
                            body.get("channel_id"))
-        text = unescape(str(body.get("text") or ""))
+        raw = str(body.get("text") or "")
+        # A partner is invited by a live mention; everywhere else mentions become plain text.
+        invite = raw.strip().lower().startswith("partner")
+        text = unescape(raw if invite else plain_references(raw))
         try:
             name, reply = await self.run_line(actor, text)
             in_dm = await self.in_bot_dm(user_id, actor.channel_id, body.get("channel_name"))

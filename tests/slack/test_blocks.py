@@ -15,7 +15,13 @@ from bot.slack.blocks import (
     mrkdwn,
     reply_messages,
 )
-from bot.slack.front import changes_tracker, response_type, slack_commands, unescape
+from bot.slack.front import (
+    changes_tracker,
+    plain_references,
+    response_type,
+    slack_commands,
+    unescape,
+)
 
 
 @pytest.mark.parametrize(("typed", "sent"), [
@@ -104,3 +110,13 @@ def test_where_a_reply_goes(command: str, reply: Reply, in_dm: bool, where: str)
 def test_which_commands_republish_the_home(line: str, writes: bool) -> None:
     name, *args = line.split()
     assert changes_tracker(name, args) is writes
+
+
+@pytest.mark.parametrize(("live", "plain"), [
+    ("<@U1|ana>", "@ana"), ("<@U1>", "@U1"), ("<!here>", "@here"),
+    ("<!subteam^S1|@leads>", "@leads"), ("<!subteam^S1>", "@group"),
+    ("<#C1|general>", "#general"), ("<https://x.org|docs>", "docs"),
+    ("<https://x.org>", "https://x.org"), ("a &lt;b&gt;", "a &lt;b&gt;"),
+])
+def test_live_references_become_plain_text(live: str, plain: str) -> None:
+    assert plain_references(live) == plain

@@ -137,23 +137,27 @@ async def test_link_codes_are_ephemeral_even_in_the_dm(slack: Slack) -> None:
         assert kind == EPH and re.search(r"`[A-Z2-9]{5}-[A-Z2-9]{5}`", text)
 
 
-BAITS = '<!everyone> <!here> <!channel> <@UBEN> <!subteam^S1> @here'
+# What Slack sends when a learner types the baits literally (escaped) …
+TYPED_BAITS = "&lt;!everyone&gt; &lt;@UBEN&gt; &lt;!subteam^S1&gt; &lt;!here&gt; @here"
+# … and when they pick real mentions (live references).
+LIVE_BAITS = "<!everyone> <!channel> <@UBEN|ben> <!subteam^S1|@leads> <#CGENERAL|general>"
 
 
 async def test_mention_baits_never_notify_anyone(slack: Slack) -> None:
     await slack.reply("start")
-    await slack.reply(f'log 1h "{BAITS}"')
-    await slack.reply(f"question {BAITS}")
-    await slack.reply("notes")
-    await slack.reply(f"insight {BAITS}")
-    kind, _ = await slack.reply("log 30m", channel="CGENERAL")
-    assert kind == PUB
+    for baits in (TYPED_BAITS, LIVE_BAITS):
+        kind, _ = await slack.reply(f'log 1h "{baits}"')
+        assert kind == PUB  # posted in the channel: where a live mention would notify
+        await slack.reply(f"question {baits}")
+        await slack.reply(f"insight {baits}")
+    _kind, notes = await slack.reply("notes")
     everything = [texts_sent(r) for r in slack.standin.responses]
     everything += [str(v["view"]) for v in slack.standin.views]
     sent = "\n".join(everything)
-    assert "&lt;!everyone&gt;" in sent and "&lt;@UBEN&gt;" in sent
-    assert "&lt;!subteam^S1&gt;" in sent and "@here" in sent
-    assert "<!" not in sent and "<@" not in sent
+    assert "<!" not in sent and "<@" not in sent and "<#" not in sent
+    assert "&lt;!everyone&gt;" in notes and "&lt;@UBEN&gt;" in notes  # typed: shown, escaped
+    assert "&lt;!subteam^S1&gt;" in notes and "@here" in notes
+    assert "@everyone @channel @ben @leads #general" in notes  # live: plain words
     assert not any("link_names" in r for r in slack.standin.responses)
 
 
