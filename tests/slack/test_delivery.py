@@ -69,7 +69,7 @@ async def test_the_digest_arrives_with_its_chart_uploaded_the_new_way(slack: Sla
     await slack.reply("start")
     await slack.reply("settings digest=tuesday digest_time=09:00 reminder=off")
     await slack.reply('log 3h "<!channel> paging"')
-    await slack.reply("insight week1 <@UBEN> blocks are pages <!subteam^S1>")
+    await slack.reply("insight week1 &lt;@UBEN&gt; blocks are pages &lt;!subteam^S1&gt;")
     slack.clock.set(datetime(2026, 12, 1, 8, 5, tzinfo=UTC))  # Tuesday 09:05 in Berlin
     report = await dispatcher(slack).tick()
     assert report.sent == 1, report
