@@ -5,7 +5,9 @@
 follows Discord's rule: errors and private views are ephemeral; a ``shareable`` reply the
 learner allows to be ``public`` (``/log``, ``/done``) is posted in the channel; in the learner's
 DM with Pacer everything is a normal message. Link codes are always ephemeral: whoever reads
-one can join the tracker.
+one can join the tracker. What a learner types is stored as plain text: Slack's live references
+(``<@U1|ana>``, ``<!here>``, links) become words (``@ana``), except the partner invite's mention,
+which the grammar's ``resolve_user`` hook turns into the partner's Actor.
 """
 
 from __future__ import annotations
