@@ -68,3 +68,18 @@ async def test_a_button_press_is_served_over_http(slack_http: Slack) -> None:
     [response] = await slack_http.standin.wait_for(
         lambda: [r for r in slack_http.standin.responses if r["url"] == press["response_url"]])
     assert "Logged 0.5h" in texts_sent(response) and response["response_type"] == "ephemeral"
+
+
+async def test_the_request_url_check_is_answered(slack_http: Slack) -> None:
+    body = json.dumps({"token": "x", "challenge": "pacer-challenge", "type": "url_verification"})
+    headers = signed_headers(body) | {"Content-Type": "application/json"}
+    status, text = await post(slack_http, body, headers)
+    assert status == 200 and "pacer-challenge" in text
+
+
+async def test_an_app_home_event_is_served_over_http(slack_http: Slack) -> None:
+    body = json.dumps(slack_http.standin.home_opened_payload(ANA))
+    headers = signed_headers(body) | {"Content-Type": "application/json"}
+    assert (await post(slack_http, body, headers))[0] == 200
+    [view] = await slack_http.standin.wait_for(lambda: slack_http.standin.views)
+    assert view["user_id"] == ANA
