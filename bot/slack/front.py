@@ -1,13 +1,8 @@
 """The Slack front's state and its one translation: a Slack request to a typed core call.
 
 ``SlackFront`` holds the core, the Web API client, the DM cache and the sender; the listeners
-(``bot.slack.commands``, ``bot.slack.actions``, ``bot.slack.events``) call it. Visibility
-follows Discord's rule: errors and private views are ephemeral; a ``shareable`` reply the
-learner allows to be ``public`` (``/log``, ``/done``) is posted in the channel; in the learner's
-DM with Pacer everything is a normal message. Link codes are always ephemeral: whoever reads
-one can join the tracker. What a learner types is stored as plain text: Slack's live references
-(``<@U1|ana>``, ``<!here>``, links) become words (``@ana``), except the partner invite's mention,
-which the grammar's ``resolve_user`` hook turns into the partner's Actor.
+(``bot.slack.listeners``) call it once they have acknowledged. Where a reply goes and how text
+is spelled are the pure rules of ``bot.slack.rules``.
 """
 
 from __future__ import annotations
@@ -15,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -25,98 +20,30 @@ from bot.actions import STALE, parse_action
 from bot.actors import Actor
 from bot.app import Core
 from bot.errors import InputError, PacerError
-from bot.grammar import COMMANDS
 from bot.presenting import present
 from bot.replies import Reply
 from bot.slack.blocks import ACTION_PREFIX, fallback_text, reply_messages
 from bot.slack.home import home_view
+from bot.slack.rules import (
+    EPHEMERAL,
+    IN_CHANNEL,
+    NO_IMPORT,
+    SLASH,
+    changes_tracker,
+    for_slack,
+    help_reply,
+    plain_references,
+    response_type,
+    slack_commands,
+    unescape,
+)
 from bot.slack.sender import TRANSPORT_ERRORS, ChannelPacer, DmChannels, SlackSender
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
-SLASH = "/pacer"
-IN_CHANNEL, EPHEMERAL = "in_channel", "ephemeral"
-ALWAYS_EPHEMERAL = frozenset({"link"})
 _MENTION = re.compile(r"<@(?P<id>[UW][A-Z0-9]{2,20})(?:\|(?P<name>[^>]{1,80}))?>")
-_NAMES = sorted(COMMANDS, key=len, reverse=True)
-_COMMAND_REF = re.compile(r"(?<![\w/])/(?=(?:" + "|".join(map(re.escape, _NAMES))
-                          + r")(?![\w-]))")
-# Commands (with the arguments that make them) that only read the tracker.
-_READS = frozenset({"help", "progress", "week", "skills", "summary", "next", "digest",
-                    "export"})
-_READS_WITHOUT_ARGS = frozenset({"notes", "deadline", "deadlines", "settings", "setting",
-                                 "plan", "plans", "link", "forget-me"})
-
-NO_IMPORT = ("A tracker file cannot be imported on Slack yet: run /import on Discord (attach "
-             "the .md file) or on the console, then `/pacer link` joins this account to it.")
 Respond = Callable[..., Awaitable[Any]]
-
-
-_SLACK_REFERENCE = re.compile(r"<(?P<kind>[@#!])?(?P<target>[^|<>]*)(?:\|(?P<label>[^<>]*))?>")
-
-
-def _plain(found: re.Match[str]) -> str:
-    kind, target, label = found["kind"], found["target"], found["label"]
-    if kind == "!" and target.startswith("subteam^"):
-        return label or "@group"
-    if kind == "!":
-        return f"@{label or target}"
-    if kind in ("@", "#"):
-        return f"{kind}{label or target}"
-    return label or target  # a link: its label, else the URL
-
-
-def plain_references(text: str) -> str:
-    """Turn Slack's live references (``<@U1|ana>``, ``<!here>``, links) into plain text."""
-    return _SLACK_REFERENCE.sub(_plain, text)
-
-
-def unescape(text: str) -> str:
-    """Undo Slack's escaping of what the user typed (``&amp;`` ``&lt;`` ``&gt;``)."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def slack_commands(text: str) -> str:
-    """Spell the core's command references the Slack way: ``/log 2h`` → ``/pacer log 2h``."""
-    return _COMMAND_REF.sub(f"{SLASH} ", text)
-
-
-def for_slack(reply: Reply) -> Reply:
-    """Rewrite a reply's command references for Slack."""
-    reply.text = slack_commands(reply.text)
-    reply.notices = [slack_commands(n) for n in reply.notices]
-    return reply
-
-
-def help_reply(args: Sequence[str]) -> Reply | None:
-    """Return Slack's command list (``/pacer help``); None lets the grammar answer the rest."""
-    if args:
-        return None
-    lines = [f"`{SLASH} {name}` — {h.summary}" for name, h in COMMANDS.items()]
-    lines.append(f"`{SLASH} help COMMAND` shows its usage and an example, e.g. "
-                 f"`{SLASH} help log`.")
-    return Reply("\n".join(lines), title="Pacer commands")
-
-
-def response_type(command: str, reply: Reply, in_dm: bool) -> str:
-    """Choose where a reply goes: in the channel or only to the learner."""
-    if command in ALWAYS_EPHEMERAL:
-        return EPHEMERAL
-    if in_dm:
-        return IN_CHANNEL
-    if not reply.error and reply.shareable and reply.public:
-        return IN_CHANNEL
-    return EPHEMERAL
-
-
-def changes_tracker(command: str, args: Sequence[str]) -> bool:
-    """Tell whether a command line writes (then the App Home is published again)."""
-    if command in _READS:
-        return False
-    if command in _READS_WITHOUT_ARGS and (not args or args[0].lower() in {"list", "show"}):
-        return False
-    return True
 
 
 def apology(where: str, exc: BaseException) -> Reply:

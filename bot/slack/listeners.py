@@ -13,7 +13,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.slack.blocks import ACTION_PREFIX
-from bot.slack.front import SLASH, SlackFront
+from bot.slack.front import SlackFront
+from bot.slack.rules import SLASH
 
 log = logging.getLogger(__name__)
 

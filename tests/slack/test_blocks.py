@@ -15,7 +15,7 @@ from bot.slack.blocks import (
     mrkdwn,
     reply_messages,
 )
-from bot.slack.front import (
+from bot.slack.rules import (
     changes_tracker,
     plain_references,
     response_type,
