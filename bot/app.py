@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.grammar import Grammar
 from bot.plan import PlanRegistry
 from bot.services import Context, Services
+from bot.services.data import DataService
 from bot.store import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,11 @@ def build_services(store: Store, plans: PlanRegistry, *,
                    clock: Callable[[], datetime] | None = None, default_plan: str | None = None,
                    public_by_default: bool = True) -> Services:
     """Build the services over one store, plan registry and clock."""
-    return Services(Context(store, plans, clock or (lambda: datetime.now(UTC)),
-                            default_plan=default_plan, public_by_default=public_by_default))
+    ctx = Context(store, plans, clock or (lambda: datetime.now(UTC)),
+                  default_plan=default_plan, public_by_default=public_by_default)
+    services = Services(ctx)
+    services.data = DataService(ctx)
+    return services
 
 
 async def build_core(settings: Settings, *, clock: Callable[[], datetime] | None = None,

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
 from bot import parsing
 from bot.actors import Actor
+from bot.catalogue import CATALOGUE
 from bot.errors import InputError, PacerError
 from bot.limits import TOPIC_MAX
 from bot.presenting import present
@@ -31,23 +31,17 @@ from bot.values import ADD_ONE, TODAY, DateInput
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class CommandHelp:
-    usage: str
-    summary: str
-    example: str
-
-
-COMMANDS: dict[str, CommandHelp] = {}
+COMMANDS = CATALOGUE
 Handler = Callable[["Grammar", Actor, list[str]], Awaitable[Any]]
 _HANDLERS: dict[str, Handler] = {}
 
 
-def command(name: str, usage: str, summary: str, example: str,
-            *aliases: str) -> Callable[[Handler], Handler]:
-    """Register a line command with its usage, one sentence of help and an example."""
+def command(name: str, *aliases: str) -> Callable[[Handler], Handler]:
+    """Register the handler of a catalogued command (and its aliases)."""
+    if name not in CATALOGUE:
+        raise KeyError(f"/{name} has no entry in bot.catalogue")
+
     def register(fn: Handler) -> Handler:
-        COMMANDS[name] = CommandHelp(usage, summary, example)
         for n in (name, *aliases):
             _HANDLERS[n] = fn
         return fn
@@ -138,10 +132,7 @@ def _key_values(args: list[str]) -> tuple[list[str], dict[str, str]]:
 # --- onboarding and settings ---
 
 
-@command("start", "/start ZONE [start=DATE] [target=DATE] [hours=H] [weeks=N] "
-                  "[reminder=HH:MM|off] [daystart=H] [goal=\"…\"]",
-         "Set up your tracker: your time zone, dates, daily commitment and reminder.",
-         "/start Europe/Berlin target=2027-01-15 hours=4 reminder=19:30")
+@command("start")
 async def _start(g: Grammar, a: Actor, args: list[str]) -> Any:
     pos, opts = _key_values(args)
     _need(pos, 1, "start")
@@ -165,9 +156,7 @@ async def _start(g: Grammar, a: Actor, args: list[str]) -> Any:
     return await g.services.onboarding.start(a, spec)
 
 
-@command("settings", "/settings [show] | /settings NAME=VALUE …",
-         "Show your settings, or change them (" + " ".join(SETTINGS) + ").",
-         "/settings reminder=20:00 digest=friday digest_every=biweekly public=off", "setting")
+@command("settings", "setting")
 async def _settings(g: Grammar, a: Actor, args: list[str]) -> Any:
     pos, opts = _key_values(args)
     if not opts:
@@ -190,9 +179,7 @@ async def _settings(g: Grammar, a: Actor, args: list[str]) -> Any:
 # --- time and checklist ---
 
 
-@command("log", "/log DURATION [TOPIC] [DATE]",
-         "Log study time, with an optional topic and day (today by default).",
-         '/log 1h30m "block manager" yesterday')
+@command("log")
 async def _log(g: Grammar, a: Actor, args: list[str]) -> Any:
     _need(args, 1, "log")
     if len(args) > 1 and _MINUTES_PART.match(args[1]):  # "1h 30m" typed with a space
@@ -207,9 +194,7 @@ async def _log(g: Grammar, a: Actor, args: list[str]) -> Any:
     return await g.services.timelog.log_time(a, minutes, clean, day)
 
 
-@command("done", "/done ITEM [DATE]",
-         "Tick a plan item as done: an id, `Day 5`, `d5` or a unique title start.",
-         "/done day05")
+@command("done")
 async def _done(g: Grammar, a: Actor, args: list[str]) -> Any:
     _need(args, 1, "done")
     rest, when = _split_trailing_date(args)
@@ -217,13 +202,13 @@ async def _done(g: Grammar, a: Actor, args: list[str]) -> Any:
     return await g.services.checklist.mark_done(a, _nonempty(" ".join(rest), "an item"), day)
 
 
-@command("undone", "/undone ITEM", "Untick a plan item you marked done.", "/undone day05")
+@command("undone")
 async def _undone(g: Grammar, a: Actor, args: list[str]) -> Any:
     _need(args, 1, "undone")
     return await g.services.checklist.mark_undone(a, _nonempty(" ".join(args), "an item"))
 
 
-@command("undo", "/undo", "Revert your last change, whatever it was.", "/undo")
+@command("undo")
 async def _undo(g: Grammar, a: Actor, args: list[str]) -> Any:
     return await g.services.history.undo(a)
 
@@ -231,7 +216,7 @@ async def _undo(g: Grammar, a: Actor, args: list[str]) -> Any:
 # --- scores ---
 
 
-@command("quiz", "/quiz WEEK SCORE", "Record the score of a week's quiz.", "/quiz week1 17/20")
+@command("quiz")
 async def _quiz(g: Grammar, a: Actor, args: list[str]) -> Any:
     _need(args, 2, "quiz")
     if len(args) > 2:
@@ -243,8 +228,7 @@ async def _quiz(g: Grammar, a: Actor, args: list[str]) -> Any:
     return await g.services.scores.record_score(a, what, value)
 
 
-@command("score", "/score WHAT VALUE", "Record any other scored check of the plan.",
-         "/score readiness 42/60")
+@command("score")
 async def _score(g: Grammar, a: Actor, args: list[str]) -> Any:
     _need(args, 2, "score")
     return await g.services.scores.record_score(
@@ -252,16 +236,13 @@ async def _score(g: Grammar, a: Actor, args: list[str]) -> Any:
         parsing.parse_score_input(args[-1]))
 
 
-@command("readiness", "/readiness SCORE", "Record your prerequisites readiness score.",
-         "/readiness 42")
+@command("readiness")
 async def _readiness(g: Grammar, a: Actor, args: list[str]) -> Any:
     _need(args, 1, "readiness")
     return await g.services.scores.record_readiness(a, parsing.parse_score_input(" ".join(args)))
 
 
-@command("mock", "/mock SCORE [FEEDBACK] [DATE] [slot=N]",
-         "Record a mock interview in the next free slot (or slot N).",
-         '/mock 8 "clear on paging" yesterday')
+@command("mock")
 async def _mock(g: Grammar, a: Actor, args: list[str]) -> Any:
     pos, opts = _key_values(args)
     _need(pos, 1, "mock")
@@ -275,9 +256,7 @@ async def _mock(g: Grammar, a: Actor, args: list[str]) -> Any:
                                                " ".join(rest) or None, day, slot)
 
 
-@command("rate", "/rate SKILL RATING [WEEK]",
-         "Rate a skill of the self-assessment matrix (the current plan week by default).",
-         "/rate scheduler 4 week2")
+@command("rate")
 async def _rate(g: Grammar, a: Actor, args: list[str]) -> Any:
     _need(args, 2, "rate")
     week = None
@@ -290,8 +269,7 @@ async def _rate(g: Grammar, a: Actor, args: list[str]) -> Any:
                                               rating, week)
 
 
-@command("confidence", "/confidence AREA LEVEL", "Set one of your confidence scales (1-5).",
-         "/confidence coding 4")
+@command("confidence")
 async def _confidence(g: Grammar, a: Actor, args: list[str]) -> Any:
     _need(args, 2, "confidence")
     level = parsing.parse_int_in_range(args[-1], 1, 5, "a confidence level")
@@ -299,18 +277,14 @@ async def _confidence(g: Grammar, a: Actor, args: list[str]) -> Any:
                                                   level)
 
 
-@command("set", "/set FIELD VALUE",
-         "Set any other field of your tracker (status choices, percentages, texts).",
-         '/set next-steps "Apply in January"')
+@command("set")
 async def _set(g: Grammar, a: Actor, args: list[str]) -> Any:
     _need(args, 2, "set")
     return await g.services.scores.set_field(a, _nonempty(args[0], "a field"),
                                              _nonempty(" ".join(args[1:]), "a value"))
 
 
-@command("count", "/count COUNTER [+N|-N|=N]",
-         "Add to a counter of the plan (+1 by default), subtract from it or set it.",
-         "/count cuda-basic +1")
+@command("count")
 async def _count(g: Grammar, a: Actor, args: list[str]) -> Any:
     _need(args, 1, "count")
     if len(args) > 1 and _NUMBER_LIKE.fullmatch(args[-1]):
@@ -324,8 +298,7 @@ async def _count(g: Grammar, a: Actor, args: list[str]) -> Any:
 # --- reflections ---
 
 
-@command("insight", "/insight [weekN] TEXT", "Record a key insight of a plan week.",
-         "/insight week2 blocks are pages")
+@command("insight")
 async def _insight(g: Grammar, a: Actor, args: list[str]) -> Any:
     _need(args, 1, "insight")
     week = None
@@ -334,9 +307,7 @@ async def _insight(g: Grammar, a: Actor, args: list[str]) -> Any:
     return await g.services.notes.add_insight(a, " ".join(args), week)
 
 
-@command("challenge", "/challenge CHALLENGE | SOLUTION | LEARNING",
-         "Record a challenge you overcame, how, and what it taught you.",
-         "/challenge OOM | smaller batch | measure first")
+@command("challenge")
 async def _challenge(g: Grammar, a: Actor, args: list[str]) -> Any:
     _need(args, 1, "challenge")
     parts = [p.strip() for p in " ".join(args).split("|")]
@@ -346,15 +317,13 @@ async def _challenge(g: Grammar, a: Actor, args: list[str]) -> Any:
     return await g.services.notes.add_challenge(a, parts[0], parts[1] or None, parts[2] or None)
 
 
-@command("question", "/question TEXT", "Record a question for further study.",
-         "/question why 16-token blocks?")
+@command("question")
 async def _question(g: Grammar, a: Actor, args: list[str]) -> Any:
     _need(args, 1, "question")
     return await g.services.notes.add_question(a, " ".join(args))
 
 
-@command("notes", "/notes | /notes remove ID", "List your reflections, or remove one by number.",
-         "/notes")
+@command("notes")
 async def _notes(g: Grammar, a: Actor, args: list[str]) -> Any:
     if args and args[0].lower() in {"remove", "delete"}:
         _need(args, 2, "notes")
@@ -372,9 +341,7 @@ async def _notes(g: Grammar, a: Actor, args: list[str]) -> Any:
 # --- deadlines ---
 
 
-@command("deadline", '/deadline add "TITLE" DATE | /deadline list | /deadline remove ID',
-         "Add, list or remove your deadlines.", '/deadline add "NVIDIA Interview" 2027-01-15',
-         "deadlines")
+@command("deadline", "deadlines")
 async def _deadline(g: Grammar, a: Actor, args: list[str]) -> Any:
     sub = args[0].lower() if args else "list"
     if sub == "list":
@@ -392,12 +359,7 @@ async def _deadline(g: Grammar, a: Actor, args: list[str]) -> Any:
 
 # --- views ---
 
-_VIEW_HELP = {
-    "progress": ("/progress", "Show your overall and weekly progress, hours, streak and pace."),
-    "skills": ("/skills", "Show your self-assessment matrix across the plan weeks."),
-    "summary": ("/summary", "Show the plan's final summary of your tracker."),
-    "next": ("/next", "Show the next open items of your plan."),
-}
+_VIEW_COMMANDS = ("progress", "skills", "summary", "next", "milestones")
 
 
 def _view_command(kind: str) -> Handler:
@@ -408,13 +370,12 @@ def _view_command(kind: str) -> Handler:
     return run
 
 
-for _kind, (_use, _summary) in _VIEW_HELP.items():
+for _kind in _VIEW_COMMANDS:
     assert _kind in VIEW_KINDS
-    command(_kind, _use, _summary, _use)(_view_command(_kind))
+    command(_kind)(_view_command(_kind))
 
 
-@command("week", "/week [N]", "Show a plan week's time log: hours and topics per day.",
-         "/week 2")
+@command("week")
 async def _week(g: Grammar, a: Actor, args: list[str]) -> Any:
     return await g.services.views.week(a, week_number(args[0]) if args else None)
 
@@ -422,8 +383,7 @@ async def _week(g: Grammar, a: Actor, args: list[str]) -> Any:
 # --- pause, snooze, partner, plans ---
 
 
-@command("pause", "/pause until DATE", "Silence reminders and freeze your streak until a date.",
-         "/pause until 2027-01-03")
+@command("pause")
 async def _pause(g: Grammar, a: Actor, args: list[str]) -> Any:
     _need(args, 1, "pause")
     text = " ".join(args).strip()
@@ -431,31 +391,26 @@ async def _pause(g: Grammar, a: Actor, args: list[str]) -> Any:
     return await g.services.pauses.pause(a, parsing.parse_date_input(text))
 
 
-@command("resume", "/resume", "End a pause early: reminders come back today.", "/resume")
+@command("resume")
 async def _resume(g: Grammar, a: Actor, args: list[str]) -> Any:
     return await g.services.pauses.resume(a)
 
 
-@command("snooze", "/snooze 1h|evening|DURATION|off",
-         "Move today's reminder by a while or to the evening (off cancels).", "/snooze 1h")
+@command("snooze")
 async def _snooze(g: Grammar, a: Actor, args: list[str]) -> Any:
     if not args:
         raise InputError(f"Say for how long. Usage: `{_usage('snooze')}`")
     return await g.services.pauses.snooze(a, parsing.parse_snooze(" ".join(args)))
 
 
-@command("digest", "/digest preview", "Show the digest you and your partner would get now.",
-         "/digest preview")
+@command("digest")
 async def _digest(g: Grammar, a: Actor, args: list[str]) -> Any:
     if args and (len(args) > 1 or args[0].lower() != "preview"):
         raise InputError(f"/digest takes one word, preview. Usage: `{_usage('digest')}`")
     return await g.services.reminders.digest_preview(a)
 
 
-@command("partner", "/partner invite USER | accept [LEARNER] | end [LEARNER] | "
-                    "share hours,days,streak,scores,notes",
-         "Invite an accountability partner, accept or end a partnership, choose what they see.",
-         "/partner share hours,days,streak")
+@command("partner")
 async def _partner(g: Grammar, a: Actor, args: list[str]) -> Any:
     _need(args, 1, "partner")
     sub, rest = args[0].lower(), args[1:]
@@ -475,8 +430,7 @@ async def _partner(g: Grammar, a: Actor, args: list[str]) -> Any:
     raise InputError(f"/partner takes invite, accept, end or share. Usage: `{_usage('partner')}`")
 
 
-@command("plan", "/plan | /plan use ID", "List the plans, or choose the one new learners here "
-         "follow.", "/plan use vllm", "plans")
+@command("plan", "plans")
 async def _plan(g: Grammar, a: Actor, args: list[str]) -> Any:
     if not args:
         return g.services.views.plans()
@@ -485,9 +439,7 @@ async def _plan(g: Grammar, a: Actor, args: list[str]) -> Any:
     return await g.services.spaces.use_plan(a, _nonempty(args[1], "a plan"))
 
 
-@command("link", "/link | /link CODE | /link here",
-         "Link your tracker to your account on another front, or get reminders here.",
-         "/link")
+@command("link")
 async def _link(g: Grammar, a: Actor, args: list[str]) -> Any:
     if not args:
         return await g.services.accounts.link_code(a)
@@ -499,28 +451,22 @@ async def _link(g: Grammar, a: Actor, args: list[str]) -> Any:
 # --- data rights ---
 
 
-@command("export", "/export [markdown|json|csv] [PATH]",
-         "Export your tracker file, or all your data (the console writes it to PATH).",
-         "/export markdown")
+@command("export")
 async def _export(g: Grammar, a: Actor, args: list[str]) -> Any:
     return await g.services.data.line_export(a, args)
 
 
-@command("import", "/import PATH | /import confirm | /import cancel",
-         "Fill your tracker from a Markdown file: preview first, then confirm.",
-         "/import tracker.md")
+@command("import")
 async def _import(g: Grammar, a: Actor, args: list[str]) -> Any:
     return await g.services.data.line_import(a, args)
 
 
-@command("forget-me", "/forget-me | /forget-me confirm",
-         "Delete everything Pacer stores about you, after a confirmation.", "/forget-me")
+@command("forget-me")
 async def _forget(g: Grammar, a: Actor, args: list[str]) -> Any:
     return await g.services.data.line_forget(a, args)
 
 
-@command("help", "/help [COMMAND]", "List the commands, or show one with its usage and example.",
-         "/help log")
+@command("help")
 async def _help(g: Grammar, a: Actor, args: list[str]) -> Any:
     if args:
         key = args[0].lstrip("/").lower()

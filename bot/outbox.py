@@ -60,18 +60,22 @@ log = logging.getLogger(__name__)
 
 LATE_AFTER = timedelta(minutes=10)  # sent later than this after its due time: says so
 MAX_CATCHUP = 31  # occurrences recorded per learner and kind after a long downtime
-DIGEST_KINDS = ("digest", "digest-partner")
 
 
 @dataclass(frozen=True)
 class Grace:
-    """How late a message may still be sent; older ones are recorded as missed."""
+    """How late a message may still be sent; older ones are recorded as missed.
+
+    ``digest_kinds``: the kinds that get the digest window (``Kind.grace == "digest"``, read
+    from the registry by the dispatcher); every other kind gets the reminder window.
+    """
 
     reminder: timedelta
     digest: timedelta
+    digest_kinds: frozenset[str] = frozenset()
 
     def for_kind(self, kind: str) -> timedelta:
-        return self.digest if kind in DIGEST_KINDS else self.reminder
+        return self.digest if kind in self.digest_kinds else self.reminder
 
 
 @dataclass(frozen=True)

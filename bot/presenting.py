@@ -16,6 +16,7 @@ from bot.quoting import quote_input
 from bot.rendering import (
     hhmm,
     render_deadlines,
+    render_milestones,
     render_next,
     render_notes,
     render_progress,
@@ -277,7 +278,7 @@ def _delivery(r: o.DeliveryMoved) -> Reply:
 
 _VIEW_TITLES = {"progress": "Overall Progress", "skills": "Self-Assessment Matrix",
                 "summary": "Final Summary", "next": "What's next", "notes": "Notes",
-                "deadlines": "Deadlines"}
+                "deadlines": "Deadlines", "milestones": "Milestones"}
 
 
 @renders(TrackerView)
@@ -293,6 +294,7 @@ def _view(v: TrackerView) -> Reply:
         "next": lambda: render_next(d, plan, today),
         "notes": lambda: render_notes(d),
         "deadlines": lambda: render_deadlines(d, today),
+        "milestones": lambda: render_milestones(d, plan, today),
     }[v.kind]()
     return _text(text, _VIEW_TITLES[v.kind])
 

@@ -11,7 +11,7 @@ Decisions (documented in the README):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -330,18 +330,34 @@ def plan_week_of(data: LearnerData, today: date) -> int:
 
 @dataclass(frozen=True)
 class MilestoneFacts:
-    """What milestone conditions read: items done, mock scores, time logged, counters."""
+    """What milestone conditions read, dated: items done, mocks, time per day, counters."""
 
     done: Mapping[str, date]
-    mock_scores: tuple[int, ...] = ()
-    total_minutes: int = 0
-    log_count: int = 0
+    mocks: tuple[tuple[int, date], ...] = ()  # (score, held on)
+    days: tuple[tuple[date, int, int], ...] = ()  # (study day, minutes, entries), by day
     counters: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, data: LearnerData) -> MilestoneFacts:
-        return cls(data.done, tuple(x.score for x in data.mocks), data.total_minutes,
-                   len(data.logs), data.counters)
+        per_day: dict[date, list[int]] = {}
+        for row in data.logs:
+            cell = per_day.setdefault(row.study_date, [0, 0])
+            cell[0] += row.minutes
+            cell[1] += 1
+        return cls(data.done, tuple((x.score, x.held_on) for x in data.mocks),
+                   tuple((d, v[0], v[1]) for d, v in sorted(per_day.items())), data.counters)
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(minutes for _d, minutes, _n in self.days)
+
+    @property
+    def log_count(self) -> int:
+        return sum(n for _d, _m, n in self.days)
+
+    @property
+    def mock_scores(self) -> tuple[int, ...]:
+        return tuple(score for score, _day in self.mocks)
 
 
 # The tables each condition reads: a change that touches none of them cannot reach it.
@@ -390,6 +406,47 @@ def condition_holds(cond: Mapping[str, Any], facts: MilestoneFacts, plan: Plan,
     raise ValueError(f"unknown milestone condition {key!r}")
 
 
+def condition_date(cond: Mapping[str, Any], facts: MilestoneFacts, plan: Plan,
+                   reached: Mapping[str, date], today: date) -> date:
+    """Return the day a condition that holds became true (backdated entries count)."""
+    (key, value), = cond.items()
+    found: date | None = None
+    if key == "items":
+        found = max((_id_date(i, facts, plan) for i in value), default=None)
+    elif key == "any_items":
+        found = min((d for i in value if (d := _id_date(i, facts, plan)) is not None),
+                    default=None)
+    elif key == "any_sections_complete":
+        found = min((d for s in value if (d := _id_date(s, facts, plan)) is not None),
+                    default=None)
+    elif key == "mock_score_min":
+        found = min((day for score, day in facts.mocks if score >= value), default=None)
+    elif key in ("hours_min", "logs_min"):
+        need = value * 60 if key == "hours_min" else value
+        running = 0
+        for day, minutes, entries in facts.days:
+            running += minutes if key == "hours_min" else entries
+            if running >= need:
+                found = day
+                break
+    elif key == "milestones":
+        found = max((reached[v] for v in value if v in reached), default=None)
+    elif key == "all_of":
+        found = max(condition_date(c, facts, plan, reached, today) for c in value)
+    # A counter keeps no history: its milestone is dated when Pacer saw it.
+    return min(found, today) if found is not None else today
+
+
+def _id_date(ident: str, facts: MilestoneFacts, plan: Plan) -> date | None:
+    """Return the day an item (or every item of a section) was done, None while open."""
+    if ident in facts.done:
+        return facts.done[ident]
+    items = plan.items_in_section(ident) if plan.has_section(ident) else ()
+    if not items or not all(i.id in facts.done for i in items):
+        return None
+    return max(facts.done[i.id] for i in items)
+
+
 def _id_done(ident: str, facts: MilestoneFacts | LearnerData, plan: Plan) -> bool:
     if ident in facts.done:
         return True
@@ -414,3 +471,15 @@ def milestones_now_reached(data: LearnerData | MilestoneFacts, plan: Plan,
                 new.append(ms)
                 changed = True
     return new
+
+
+def date_milestones(new: Sequence[Milestone], facts: MilestoneFacts, plan: Plan,
+                    reached: Mapping[str, date], today: date) -> list[tuple[Milestone, date]]:
+    """Date newly reached milestones by when their conditions became true, in plan order."""
+    known = dict(reached)
+    out = []
+    for ms in new:
+        day = condition_date(ms.when, facts, plan, known, today)
+        known[ms.id] = day
+        out.append((ms, day))
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from bot import progress as p
 from bot.plan import Plan
@@ -11,6 +12,7 @@ from bot.snapshot import LearnerData, LearnerProfile
 from bot.timing import week_dates
 from bot.wording import plural
 
+MILESTONE_ICONS = {"milestone": "🏁", "celebration": "🎉", "achievement": "🏅"}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -29,8 +31,7 @@ def hhmm(minute: int | None) -> str:
 
 def render_progress(data: LearnerData, plan: Plan, today: date) -> str:
     """Build the /progress view: overall bar, week bars, phase, hours, streak, next deadline."""
-    frac = p.item_fraction(data, plan)
-    lines = ["```", f"{p.bar(frac)} {round(frac * 100)}%", ""]
+    lines = ["```", p.overall_bar(data, plan), ""]
     lines += [b.render() for b in p.week_bars(data, plan)]
     lines.append("```")
     phase = p.current_phase(data, plan)
@@ -65,17 +66,13 @@ def render_progress(data: LearnerData, plan: Plan, today: date) -> str:
 
 def render_week(data: LearnerData, plan: Plan, week: int) -> str:
     """Build the /week view: the plan week's time log, day by day with topics."""
-    by_day: dict[date, list] = {}
-    for row in data.logs:
-        by_day.setdefault(row.study_date, []).append(row)
+    totals = p.day_totals(data)
     dates = week_dates(data.profile.start_date, week)
     lines = [f"**Week {week}** ({dates[0].isoformat()} – {dates[-1].isoformat()})", "```"]
     total = 0
     for n, d in enumerate(dates, start=1):
-        rows = by_day.get(d, [])
-        minutes = sum(r.minutes for r in rows)
+        minutes, topics = totals.get(d, (0, None))
         total += minutes
-        topics = "; ".join(dict.fromkeys(r.topic for r in rows if r.topic))
         lines.append(f"Day {n} {d:%a %d %b}: {p.fmt_hours(minutes) if minutes else '0h':>6} | "
                      f"Topics: {topics or '—'}")
     lines.append(f"Total: {p.fmt_hours(total)} (commitment "
@@ -130,8 +127,8 @@ def render_summary(data: LearnerData, plan: Plan, today: date) -> str:
         lines.append(f"**Confidence Level**: {_num(p.confidence_average(data, plan))} / 5")
     milestones = plan.milestones_of_kind("milestone")
     if milestones:
-        reached = sum(1 for ms in milestones if ms.id in data.milestones)
-        lines.append(f"**Milestones Achieved**: {reached} / {len(milestones)}")
+        lines.append(f"**Milestones Achieved**: {p.milestones_achieved(data, plan)} / "
+                     f"{len(milestones)}")
     if p.has_readiness(plan):
         lines.append(readiness_line(data, plan))
     for field_id, label in (("final-ready", "Ready for Interview"), ("next-steps", "Next Steps")):
@@ -205,6 +202,56 @@ def render_next(data: LearnerData, plan: Plan, today: date, limit: int = 7) -> s
     if len(lines) == 1 + len(week.days) and not rest and not dated and \
             all(i.id in data.done for i in plan.items):
         lines.append("🎉 Every item of the plan is done.")
+    return "\n".join(lines)
+
+
+def condition_left(cond: Any, data: LearnerData, plan: Plan, today: date) -> str:
+    """Say what is left before a milestone condition holds."""
+    (key, value), = cond.items()
+    facts = p.MilestoneFacts.of(data)
+    if key in ("items", "any_items"):
+        # A section id stands for all its items: name the open items themselves.
+        open_ids = [i.id for ident in value for i in (
+            plan.items_in_section(ident) if plan.has_section(ident) else [plan.items_by_id[ident]])
+            if i.id not in data.done]
+        names = ", ".join(f"`{i}`" for i in open_ids[:3]) + (" …" if len(open_ids) > 3 else "")
+        if key == "any_items":
+            return f"one of {', '.join(f'`{i}`' for i in value)}"
+        return f"{plural(len(open_ids), 'item')} left: {names}"
+    if key == "any_sections_complete":
+        return "complete one of " + ", ".join(f"`{s}`" for s in value)
+    if key == "mock_score_min":
+        best = max(facts.mock_scores, default=None)
+        return f"a mock interview of {value}+" + (f" (best so far {best})" if best is not None
+                                                  else "")
+    if key == "hours_min":
+        return f"{p.fmt_hours(value * 60 - facts.total_minutes)} to go of {value}h"
+    if key == "logs_min":
+        return f"{plural(value - facts.log_count, 'more study session')}"
+    if key == "counter_min":
+        counter = value["counter"]
+        left = value["value"] - data.counters.get(counter, 0)
+        return f"{left} more on `{counter}`"
+    if key == "milestones":
+        titles = [plan.milestones_by_id[v].title for v in value if v not in data.milestones]
+        return "first: " + ", ".join(titles)
+    parts = [condition_left(c, data, plan, today) for c in value
+             if not p.condition_holds(c, facts, plan, set(data.milestones))]
+    return "; ".join(parts)
+
+
+def render_milestones(data: LearnerData, plan: Plan, today: date) -> str:
+    """Build the /milestones view: the reached ones with their dates, what the open ones need."""
+    if not plan.milestones:
+        return "Your plan has no milestones."
+    reached = [ms for ms in plan.milestones if ms.id in data.milestones]
+    open_ = [ms for ms in plan.milestones if ms.id not in data.milestones]
+    lines = [f"**Reached** ({len(reached)} of {len(plan.milestones)})"]
+    lines += [f"{MILESTONE_ICONS.get(ms.kind, '✅')} {ms.title} — "
+              f"{data.milestones[ms.id].isoformat()}" for ms in reached] or ["—"]
+    lines.append("**Open**")
+    lines += [f"☐ {ms.title}: {condition_left(ms.when, data, plan, today)}" for ms in open_] \
+        or ["🎉 every milestone is reached."]
     return "\n".join(lines)
 
 

@@ -21,8 +21,9 @@ How it works
   for one ticking process (``BEGIN IMMEDIATE`` serialises the claims).
 
 Delivery guarantees
-- Late but within grace (``reminder_grace_hours``, ``digest_grace_hours``): sent once, and the
-  message says it is late. Older: recorded as ``missed`` and not sent.
+- Late but within grace (``reminder_grace_hours``, ``digest_grace_hours``; each kind names
+  its window, ``Kind.grace``): sent once, and the message says it is late. Older: recorded as
+  ``missed`` and not sent.
 - At least once, never lost within grace: a row is claimed (committed as ``pending``) before
   it is sent and marked after. If the process dies between the two, the row stays
   ``pending``; it is sent again when its lease (``lease``, default 10 minutes) has run out, by
@@ -182,7 +183,8 @@ class Dispatcher:
         self.lease = lease
         self.max_attempts = max_attempts
         self.grace = Grace(timedelta(hours=self.settings.reminder_grace_hours),
-                           timedelta(hours=self.settings.digest_grace_hours))
+                           timedelta(hours=self.settings.digest_grace_hours),
+                           kinds.named(grace="digest"))
         self.limiter = limiter or RateLimiter(self.settings.rate_per_second)
         self.tick_budget = (tick_budget if tick_budget is not None
                             else self.settings.tick_seconds * 0.8)

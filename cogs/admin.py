@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.catalogue import CATALOGUE
 from bot.discord.client import PacerBot
 from bot.discord.errors import owner_only
 from bot.discord.pacing import defer
@@ -57,7 +58,7 @@ class Admin(commands.GroupCog, group_name="pacer",
         await respond(interaction, self.bot.core.services.spaces.set_fallback_channel(
             actor_of(interaction), target))
 
-    @app_commands.command(name="plan", description="Choose the plan new learners here follow")
+    @app_commands.command(name="plan", description=CATALOGUE["plan"].summary)
     @app_commands.describe(plan="The plan id")
     async def plan(self, interaction: discord.Interaction,
                    plan: app_commands.Range[str, 1, 64]) -> None:

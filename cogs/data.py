@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.catalogue import CATALOGUE
 from bot.discord.client import PacerBot
 from bot.discord.errors import report_error
 from bot.discord.replies import actor_of, core_of, paced, respond, show
@@ -79,7 +80,7 @@ class Data(commands.Cog):
     def __init__(self, bot: PacerBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="export", description="Download your tracker or all your data")
+    @app_commands.command(name="export", description=CATALOGUE["export"].summary)
     @app_commands.describe(format="Markdown tracker (default), or everything as JSON or CSV")
     @app_commands.choices(format=FORMAT_CHOICES)
     async def export(self, interaction: discord.Interaction,
@@ -87,7 +88,7 @@ class Data(commands.Cog):
         await respond(interaction, _data(interaction).export(
             actor_of(interaction), format.value if format is not None else "markdown"))
 
-    @app_commands.command(name="import", description="Fill your tracker from a Markdown file")
+    @app_commands.command(name="import", description=CATALOGUE["import"].summary)
     @app_commands.describe(file="Your tracker as Markdown (.md), e.g. from /export")
     async def import_(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         actor = actor_of(interaction)
@@ -102,7 +103,7 @@ class Data(commands.Cog):
         await show(interaction, reply, view=view)
 
     @app_commands.command(name="forget-me",
-                          description="Delete everything Pacer stores about you (asks first)")
+                          description=CATALOGUE["forget-me"].summary)
     async def forget_me(self, interaction: discord.Interaction) -> None:
         reply, token = await paced(interaction, _data(interaction).forget_me(
             actor_of(interaction)))

@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.catalogue import CATALOGUE
 from bot.discord.client import PacerBot
 from bot.discord.replies import actor_of, choices, respond
 from bot.discord.transformers import DateOption
@@ -18,7 +19,7 @@ Choices = list[app_commands.Choice[str]]
 class Deadlines(commands.Cog):
     """Dated goals: interviews, applications, reviews."""
 
-    deadline = app_commands.Group(name="deadline", description="Your upcoming deadlines")
+    deadline = app_commands.Group(name="deadline", description=CATALOGUE["deadline"].summary)
 
     def __init__(self, bot: PacerBot) -> None:
         self.bot = bot

@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.catalogue import CATALOGUE
 from bot.discord.client import PacerBot
 from bot.discord.replies import actor_of, respond, week_choices
 from bot.limits import NOTE_MAX
@@ -24,7 +25,7 @@ class Notes(commands.Cog):
         self.bot = bot
         self.services = bot.core.services
 
-    @app_commands.command(name="insight", description="Write down an insight of the week")
+    @app_commands.command(name="insight", description=CATALOGUE["insight"].summary)
     @app_commands.describe(text="The insight", week="Plan week (default: the current week)")
     async def insight(self, interaction: discord.Interaction,
                       text: app_commands.Range[str, 1, NOTE_MAX],
@@ -36,7 +37,7 @@ class Notes(commands.Cog):
     async def _weeks(self, interaction: discord.Interaction, current: str) -> IntChoices:
         return await week_choices(interaction, current)
 
-    @app_commands.command(name="challenge", description="Record a challenge you met")
+    @app_commands.command(name="challenge", description=CATALOGUE["challenge"].summary)
     @app_commands.describe(challenge="What was hard", solution="How you solved it",
                            learning="What you learned")
     async def challenge(self, interaction: discord.Interaction,
@@ -46,13 +47,13 @@ class Notes(commands.Cog):
         await respond(interaction, self.services.notes.add_challenge(
             actor_of(interaction), challenge, solution, learning))
 
-    @app_commands.command(name="question", description="Note a question to explore later")
+    @app_commands.command(name="question", description=CATALOGUE["question"].summary)
     @app_commands.describe(text="The question")
     async def question(self, interaction: discord.Interaction,
                        text: app_commands.Range[str, 1, NOTE_MAX]) -> None:
         await respond(interaction, self.services.notes.add_question(actor_of(interaction), text))
 
-    @app_commands.command(name="notes", description="List your notes, or remove one")
+    @app_commands.command(name="notes", description=CATALOGUE["notes"].summary)
     @app_commands.describe(remove="Number of a note to remove (leave empty to list them)")
     async def notes(self, interaction: discord.Interaction,
                     remove: app_commands.Range[int, 1, NOTE_ID_MAX] | None = None) -> None:

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.catalogue import CATALOGUE
 from bot.discord.client import PacerBot
 from bot.discord.replies import actor_of, actor_of_user, choices, respond
 from bot.errors import InputError
@@ -26,7 +27,7 @@ class Partner(commands.Cog):
     """Invite someone who receives your weekly digest."""
 
     partner = app_commands.Group(name="partner",
-                                 description="An accountability partner who gets your digest")
+                                 description=CATALOGUE["partner"].summary)
 
     def __init__(self, bot: PacerBot) -> None:
         self.bot = bot

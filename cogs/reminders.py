@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.catalogue import CATALOGUE
 from bot.discord.client import PacerBot
 from bot.discord.replies import actor_of, respond
 from bot.discord.transformers import Snooze
@@ -17,7 +18,7 @@ SNOOZE_CHOICES = ("1h", "30m", "2h", "evening", "off")
 class Reminders(commands.Cog):
     """Preview the weekly digest; snooze the daily reminder."""
 
-    digest = app_commands.Group(name="digest", description="Your weekly digest")
+    digest = app_commands.Group(name="digest", description=CATALOGUE["digest"].summary)
 
     def __init__(self, bot: PacerBot) -> None:
         self.bot = bot
@@ -28,7 +29,7 @@ class Reminders(commands.Cog):
     async def preview(self, interaction: discord.Interaction) -> None:
         await respond(interaction, self.services.reminders.digest_preview(actor_of(interaction)))
 
-    @app_commands.command(name="snooze", description="Snooze today's reminder")
+    @app_commands.command(name="snooze", description=CATALOGUE["snooze"].summary)
     @app_commands.describe(until="For how long: 1h, 30m, evening (20:00 your time), or off")
     async def snooze(self, interaction: discord.Interaction, until: Snooze) -> None:
         await respond(interaction, self.services.pauses.snooze(actor_of(interaction), until))

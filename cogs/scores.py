@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.catalogue import CATALOGUE
 from bot.discord.client import PacerBot
 from bot.discord.replies import actor_of, choices, respond, week_choices
 from bot.discord.transformers import Change, Score, StudyDayOption
@@ -32,7 +33,7 @@ class Scores(commands.Cog):
         self.bot = bot
         self.services = bot.core.services
 
-    @app_commands.command(name="quiz", description="Record a weekly quiz score")
+    @app_commands.command(name="quiz", description=CATALOGUE["quiz"].summary)
     @app_commands.describe(week="Which week's quiz",
                            score="Your points, or points/maximum of the quiz")
     async def quiz(self, interaction: discord.Interaction,
@@ -45,7 +46,7 @@ class Scores(commands.Cog):
                           current: str) -> IntChoices:
         return await week_choices(interaction, current)
 
-    @app_commands.command(name="mock", description="Record a mock interview and its score")
+    @app_commands.command(name="mock", description=CATALOGUE["mock"].summary)
     @app_commands.describe(
         score="Your points, or points/maximum of the interview",
         feedback="What the interviewer said",
@@ -66,13 +67,13 @@ class Scores(commands.Cog):
                  if str(n).startswith(current.strip())]
         return [app_commands.Choice(name=f"Mock interview {n}", value=n) for n in slots][:25]
 
-    @app_commands.command(name="readiness", description="Record your readiness score")
+    @app_commands.command(name="readiness", description=CATALOGUE["readiness"].summary)
     @app_commands.describe(score="Your readiness self-assessment, in points")
     async def readiness(self, interaction: discord.Interaction, score: Score) -> None:
         await respond(interaction, self.services.scores.record_readiness(
             actor_of(interaction), score))
 
-    @app_commands.command(name="score", description="Record any scored check of the plan")
+    @app_commands.command(name="score", description=CATALOGUE["score"].summary)
     @app_commands.describe(what="The score (readiness, a quiz...)",
                            value="Your points, or points/maximum")
     async def score(self, interaction: discord.Interaction,
@@ -85,7 +86,7 @@ class Scores(commands.Cog):
         return choices(await suggestions.scores(self.services.ctx, actor_of(interaction),
                                                 current))
 
-    @app_commands.command(name="rate", description="Rate a skill of the self-assessment matrix")
+    @app_commands.command(name="rate", description=CATALOGUE["rate"].summary)
     @app_commands.describe(skill="The skill", rating="On your plan's scale, e.g. 1 to 5",
                            week="Plan week of the rating (default: the current week)")
     async def rate(self, interaction: discord.Interaction,
@@ -105,7 +106,7 @@ class Scores(commands.Cog):
                           current: str) -> IntChoices:
         return await week_choices(interaction, current)
 
-    @app_commands.command(name="confidence", description="Set a confidence level (1-5)")
+    @app_commands.command(name="confidence", description=CATALOGUE["confidence"].summary)
     @app_commands.describe(area="The area: pa, coding, design, optimization...",
                            level="1 (not at all) to 5 (fully confident)")
     async def confidence(self, interaction: discord.Interaction,
@@ -119,7 +120,7 @@ class Scores(commands.Cog):
         return choices(await suggestions.fields(self.services.ctx, actor_of(interaction),
                                                 current, confidence=True))
 
-    @app_commands.command(name="count", description="Add to a counter (problems solved...)")
+    @app_commands.command(name="count", description=CATALOGUE["count"].summary)
     @app_commands.describe(counter="The counter", change="+N to add (default +1), -N, or =N")
     async def count(self, interaction: discord.Interaction,
                     counter: app_commands.Range[str, 1, 100],
@@ -132,7 +133,7 @@ class Scores(commands.Cog):
         return choices(await suggestions.counters(self.services.ctx, actor_of(interaction),
                                                   current))
 
-    @app_commands.command(name="set", description="Set a field of your tracker")
+    @app_commands.command(name="set", description=CATALOGUE["set"].summary)
     @app_commands.describe(field="The field (status, next steps, goal...)",
                            value="The value: a choice, a number or text")
     async def set(self, interaction: discord.Interaction,

@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.catalogue import CATALOGUE
 from bot.discord.client import PacerBot
 from bot.discord.replies import actor_of, choices, respond
 from bot.discord.transformers import DateOption, HoursPerDay, ReminderTime, TimeZone
@@ -23,13 +24,13 @@ SETTING_CHOICES = [app_commands.Choice(name=f"{name}: {s.help}"[:100], value=nam
 class Settings(commands.Cog):
     """Start a plan and change how Pacer works for you."""
 
-    settings = app_commands.Group(name="settings", description="See or change your settings")
+    settings = app_commands.Group(name="settings", description=CATALOGUE["settings"].summary)
 
     def __init__(self, bot: PacerBot) -> None:
         self.bot = bot
         self.services = bot.core.services
 
-    @app_commands.command(name="start", description="Start your plan: timezone, dates, commitment")
+    @app_commands.command(name="start", description=CATALOGUE["start"].summary)
     @app_commands.describe(
         timezone="Your IANA time zone, e.g. Europe/Berlin",
         start="Start date, YYYY-MM-DD (default: today)",
@@ -83,12 +84,12 @@ class Settings(commands.Cog):
             return []
         return choices(await suggestions.setting_values(self.services.ctx, name, current))
 
-    @app_commands.command(name="pause", description="Pause reminders and freeze your streak")
+    @app_commands.command(name="pause", description=CATALOGUE["pause"].summary)
     @app_commands.describe(until="Last day of the pause: YYYY-MM-DD, a weekday or tomorrow")
     async def pause(self, interaction: discord.Interaction, until: DateOption) -> None:
         await respond(interaction, self.services.pauses.pause(actor_of(interaction), until))
 
-    @app_commands.command(name="resume", description="End a pause early")
+    @app_commands.command(name="resume", description=CATALOGUE["resume"].summary)
     async def resume(self, interaction: discord.Interaction) -> None:
         await respond(interaction, self.services.pauses.resume(actor_of(interaction)))
 

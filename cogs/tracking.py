@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.catalogue import CATALOGUE
 from bot.discord.client import PacerBot
 from bot.discord.replies import actor_of, choices, respond
 from bot.discord.transformers import Duration, StudyDayOption, Topic
@@ -23,7 +24,7 @@ class Tracking(commands.Cog):
         self.bot = bot
         self.services = bot.core.services
 
-    @app_commands.command(name="log", description="Log study time, e.g. 2h on PagedAttention")
+    @app_commands.command(name="log", description=CATALOGUE["log"].summary)
     @app_commands.describe(
         duration="How long: 2h, 90m, 1h30 or 1.5",
         topic="What you studied (your recent topics are suggested)",
@@ -40,7 +41,7 @@ class Tracking(commands.Cog):
         return choices(await suggestions.recent_topics(
             self.services.ctx, actor_of(interaction), current))
 
-    @app_commands.command(name="done", description="Tick an item of your plan as done")
+    @app_commands.command(name="done", description=CATALOGUE["done"].summary)
     @app_commands.describe(item="The plan item: id, day number (Day 5) or title", when=WHEN)
     async def done(self, interaction: discord.Interaction,
                    item: app_commands.Range[str, 1, 100],
@@ -53,7 +54,7 @@ class Tracking(commands.Cog):
         return choices(await suggestions.plan_items(
             self.services.ctx, actor_of(interaction), current))
 
-    @app_commands.command(name="undone", description="Untick a plan item you marked done")
+    @app_commands.command(name="undone", description=CATALOGUE["undone"].summary)
     @app_commands.describe(item="The plan item to open again")
     async def undone(self, interaction: discord.Interaction,
                      item: app_commands.Range[str, 1, 100]) -> None:
@@ -65,7 +66,7 @@ class Tracking(commands.Cog):
         return choices(await suggestions.plan_items(
             self.services.ctx, actor_of(interaction), current, done=True))
 
-    @app_commands.command(name="undo", description="Revert your last change, whatever it was")
+    @app_commands.command(name="undo", description=CATALOGUE["undo"].summary)
     async def undo(self, interaction: discord.Interaction) -> None:
         await respond(interaction, self.services.history.undo(actor_of(interaction)))
 

@@ -293,6 +293,7 @@ VALID = [
     Case("skills", None, "Self-Assessment Matrix"),
     Case("summary", None, "Final Summary"),
     Case("next", None, "What's next"),
+    Case("milestones", None, "Reached"),
     Case("help", None, "/deadline add"),
     Case("quiz", {"week": 1, "score": "17/20"}, "Week 1 Quiz: 17/20"),
     Case("mock", {"score": "7", "feedback": "clear answers", "slot": 2}, "Mock interview 2"),

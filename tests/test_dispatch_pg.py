@@ -23,6 +23,7 @@ from sqlalchemy import event, insert, select, text
 from bot import models as m
 from bot.config import SchedulerSettings
 from bot.messages import OutMessage
+from bot.outbox import outbox_key
 from bot.plan import PlanRegistry
 from bot.scheduling import Dispatcher
 from bot.store import Store, create_engine
@@ -59,8 +60,12 @@ class Collect:
 
 async def populate(store: Store, learners: int, *, digests_every: int = 100,
                    partners_every: int = 5, milestones_every: int = 7,
-                   only_reminders: bool = False) -> Counter[str]:
-    """Insert LEARNERS due within minute T; return how many messages of each kind are owed."""
+                   only_reminders: bool = False, announced_every: int = 0) -> Counter[str]:
+    """Insert LEARNERS due within minute T; return how many messages of each kind are owed.
+
+    With ANNOUNCED_EVERY, every such learner's own celebration is recorded as sent already,
+    the way a command's reply that announced it records it (counted in ``owed["announced"]``).
+    """
     if only_reminders:
         digests_every = partners_every = milestones_every = learners + 1
     now = T - timedelta(days=1)
@@ -83,7 +88,7 @@ async def populate(store: Store, learners: int, *, digests_every: int = 100,
         for start in range(0, len(rows), 1000):
             await session.execute(insert(m.Learner), rows[start:start + 1000])
         ids = (await session.scalars(select(m.Learner.id).order_by(m.Learner.id))).all()
-        ships, wins = [], []
+        ships, wins, announced = [], [], []
         for n, learner_id in enumerate(ids):
             if n % partners_every == partners_every - 1:
                 ships.append({"learner_id": learner_id, "partner_platform": "console",
@@ -96,10 +101,23 @@ async def populate(store: Store, learners: int, *, digests_every: int = 100,
                              "reached_on": date(2027, 1, 4), "reached_at": T,
                              "announced": False})
                 owed["celebration"] += 1 + (n % partners_every == partners_every - 1)
+                if announced_every and n % announced_every == 0:
+                    announced.append({
+                        "key": outbox_key("celebration", "console", f"u{n}", "first-log",
+                                          learner_id),
+                        "kind": "celebration", "learner_id": learner_id,
+                        "recipient_platform": "console", "recipient_id": f"u{n}", "due_at": T,
+                        "status": "sent", "late": False,
+                        "payload": {"milestone_id": "first-log", "reached_on": "2027-01-04"},
+                        "attempts": 1, "claimed_at": T, "sent_at": T})
+                    owed["celebration"] -= 1
         if ships:
             await session.execute(insert(m.Partnership), ships)
         if wins:
             await session.execute(insert(m.MilestoneReached), wins)
+        if announced:
+            await session.execute(insert(m.Outbox), announced)
+    owed["announced"] = len(announced)
     return owed
 
 
@@ -113,10 +131,12 @@ def dispatcher(url: str, sender: Collect, batch: int = 100) -> tuple[Dispatcher,
 
 async def assert_all_sent_once(store: Store, sent: list[tuple[str, str]],
                                owed: Counter[str]) -> None:
+    owed = owed.copy()
+    announced = owed.pop("announced", 0)  # sent by a reply, not by a dispatcher
     async with store.read() as session:
         rows = (await session.execute(select(m.Outbox.kind, m.Outbox.recipient_id,
                                              m.Outbox.status, m.Outbox.key))).all()
-    assert Counter(r.status for r in rows) == Counter({"sent": sum(owed.values())})
+    assert Counter(r.status for r in rows) == Counter({"sent": sum(owed.values()) + announced})
     assert len({r.key for r in rows}) == len(rows)
     assert Counter(kind for kind, _ in sent) == owed
     # Each (kind, recipient) pair is owed once here: a repeat is a duplicate send.
@@ -141,6 +161,28 @@ async def test_two_dispatchers_share_thousands_due_in_one_minute_exactly_once(
         await a_store.close()
         await b_store.close()
     await assert_all_sent_once(pg_store, a_sender.sent + b_sender.sent, owed)
+
+
+async def test_celebrations_a_reply_announced_go_only_to_partners_under_two_dispatchers(
+        pg_store: Store, pg_database: PgDatabase) -> None:
+    owed = await populate(pg_store, 600, digests_every=601, partners_every=2,
+                          milestones_every=1, announced_every=3)
+    assert owed["announced"] == 200 and owed["celebration"] == 600 + 300 - 200
+    a_sender, b_sender = Collect(), Collect()
+    a, a_store = dispatcher(pg_database.url, a_sender, batch=50)
+    b, b_store = dispatcher(pg_database.url, b_sender, batch=50)
+    try:
+        reports = await asyncio.gather(a.tick(T + timedelta(seconds=59)),
+                                       b.tick(T + timedelta(seconds=59)))
+        assert [r.failed for r in reports] == [0, 0]
+    finally:
+        await a_store.close()
+        await b_store.close()
+    sent = a_sender.sent + b_sender.sent
+    await assert_all_sent_once(pg_store, sent, owed)
+    told = {who for kind, who in sent if kind == "celebration"}
+    assert not any(f"u{n}" in told for n in range(0, 600, 3))  # the reply told them
+    assert {f"p{n}" for n in range(1, 600, 2)} <= told  # every partner still hears
 
 
 CHILD = r"""

@@ -87,12 +87,25 @@ def imports_of(path: Path, modules: Iterable[str]) -> tuple[set[str], list[tuple
     return found, nested
 
 
+def _with_parents(name: str, modules: Iterable[str]) -> set[str]:
+    """Return NAME and the packages above it: importing a.b.c runs a/__init__ and a/b/__init__."""
+    known = set(modules)
+    out = {name}
+    while "." in name:
+        name = name.rpartition(".")[0]
+        if name in known:
+            out.add(name)
+    return out
+
+
 def import_graph() -> dict[str, set[str]]:
     modules = our_modules()
     graph = {}
     for name, path in modules.items():
         targets, _nested = imports_of(path, modules)
-        graph[name] = {t for t in targets if t != name}
+        reach = set().union(*(_with_parents(t, modules) for t in targets)) if targets else set()
+        # A module's own packages are loaded before it; they are not its imports.
+        graph[name] = {t for t in reach if t != name and not name.startswith(t + ".")}
     return graph
 
 

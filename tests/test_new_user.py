@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from bot.actors import Actor
 from bot.app import build_services
-from bot.grammar import COMMANDS, Grammar
+from bot.grammar import _HANDLERS, COMMANDS, Grammar
 from bot.plan import PlanRegistry
 from bot.services import Services
 from bot.store import Store
@@ -173,3 +174,19 @@ async def test_a_second_plan_shows_only_what_it_has(
                       "Quiz", "Confidence", "Ready for Interview", "Next Steps"):
         assert vllm_only not in summary
     assert "no self-assessment matrix" in await ok(grammar, alice, "/skills")
+
+
+def test_every_catalogued_command_has_a_line_handler_and_discord_shares_its_words() -> None:
+    assert set(COMMANDS) <= set(_HANDLERS)
+    described = {}
+    for path in Path(__file__).resolve().parents[1].joinpath("cogs").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and any(k.arg == "name" for k in node.keywords):
+                kw = {k.arg: k.value for k in node.keywords}
+                name = kw["name"]
+                if isinstance(name, ast.Constant) and "description" in kw:
+                    described[name.value] = ast.unparse(kw["description"])
+    shared = {n for n in described if n in COMMANDS} - {"plan"}
+    assert {"log", "done", "quiz", "export", "milestones", "start"} <= shared
+    for name in shared - {"help", "progress", "week", "skills", "summary", "next"}:
+        assert described[name] == f"CATALOGUE[{name!r}].summary", name

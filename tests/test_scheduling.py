@@ -847,6 +847,29 @@ async def test_the_machinery_sends_a_kind_it_has_never_heard_of_through_its_regi
                        "messages from server members, or ask an admin to set a fallback channel."]
 
 
+@pytest.mark.parametrize(("grace", "status"), [("reminder", "missed"), ("digest", "sent")])
+async def test_a_kind_says_which_grace_window_a_late_row_gets(
+        store: Store, services: Services, plans: PlanRegistry, clock: FakeClock, grace: str,
+        status: str) -> None:
+    await onboard(services, "alice", reminder=None)
+    alice = await learner_row(store, "alice")
+    kinds = KINDS.copy()
+
+    @kinds.register("nudge", NudgePayload, label="nudge", grace=grace)  # type: ignore[arg-type]
+    def nudge(due: Due[NudgePayload]) -> OutMessage:
+        return OutMessage("nudge", "Nudge", due.payload.word)
+
+    # Claimed 30 hours ago by a process that died: past the reminder window (6 h), within
+    # the digest window (48 h).
+    await add_pending(store, alice, "nudge", {"word": "psst"}, clock() - timedelta(hours=30))
+    sender = RecordingSender(clock)
+    d = Dispatcher(store, plans, {"console": sender}, kinds=kinds, clock=clock,
+                   settings=SchedulerSettings(rate_per_second=0))
+    await d.tick(clock())
+    assert [r.status for r in await outbox(store)] == [status]
+    assert len(sender.sent) == (status == "sent")
+
+
 async def test_a_malformed_payload_fails_its_row_alone(
         store: Store, services: Services, plans: PlanRegistry, clock: FakeClock) -> None:
     await onboard(services, "alice", reminder=None)
@@ -872,6 +895,7 @@ def test_every_kind_the_claims_write_is_registered_with_a_typed_payload() -> Non
         "digest-partner": PartnerDigestPayload(date(2026, 12, 6), 2),
     }
     assert sorted(KINDS) == sorted(samples)
+    assert KINDS.named(grace="digest") == {"digest", "digest-partner"}
     for name, payload in samples.items():
         kind = KINDS.get(name)
         assert kind is not None and kind.payload is type(payload)

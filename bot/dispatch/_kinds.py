@@ -91,7 +91,7 @@ def celebration(due: Due[CelebrationPayload]) -> OutMessage | Skip:
                              learner_name=data.profile.display_name)
 
 
-@KINDS.register("digest", DigestPayload, label="digest")
+@KINDS.register("digest", DigestPayload, label="digest", grace="digest")
 def digest(due: Due[DigestPayload]) -> OutMessage | Skip:
     """Build the learner's own digest."""
     payload, data = due.payload, due.data
@@ -101,7 +101,7 @@ def digest(due: Due[DigestPayload]) -> OutMessage | Skip:
                         score_dates=data.score_dates, late_due=due.late_due)
 
 
-@KINDS.register("digest-partner", PartnerDigestPayload, label="digest")
+@KINDS.register("digest-partner", PartnerDigestPayload, label="digest", grace="digest")
 def partner_digest(due: Due[PartnerDigestPayload]) -> OutMessage | Skip:
     """Build a partner's digest: only the sections the learner shares with them."""
     payload, data = due.payload, due.data

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from bot.dispatch._payloads import Payload
 from bot.messages import OutMessage
@@ -55,7 +55,8 @@ class Kind(Generic[P]):
 
     ``label`` names it in the notice a closed DM leaves (``your daily reminder``);
     ``channel_fallback``: the learner's own message may be posted in a server channel when
-    their DMs are closed (a short message holding nothing private).
+    their DMs are closed (a short message holding nothing private); ``grace``: which window
+    (``reminder_grace_hours`` or ``digest_grace_hours``) it may still be sent late within.
     """
 
     name: str
@@ -63,6 +64,7 @@ class Kind(Generic[P]):
     build: Builder[P]
     label: str
     channel_fallback: bool = False
+    grace: Literal["reminder", "digest"] = "reminder"
 
 
 @dataclass(frozen=True)
@@ -82,16 +84,22 @@ class KindRegistry:
         self._kinds: dict[str, Kind[Any]] = dict(kinds or {})
 
     def register(self, name: str, payload: type[P], *, label: str,
-                 channel_fallback: bool = False) -> Callable[[Builder[P]], Builder[P]]:
+                 channel_fallback: bool = False,
+                 grace: Literal["reminder", "digest"] = "reminder"
+                 ) -> Callable[[Builder[P]], Builder[P]]:
         """Register the decorated function as the builder of kind NAME."""
 
         def decorate(build: Builder[P]) -> Builder[P]:
             if name in self._kinds:
                 raise ValueError(f"message kind {name!r} is registered twice")
-            self._kinds[name] = Kind(name, payload, build, label, channel_fallback)
+            self._kinds[name] = Kind(name, payload, build, label, channel_fallback, grace)
             return build
 
         return decorate
+
+    def named(self, *, grace: Literal["reminder", "digest"]) -> frozenset[str]:
+        """Return the names of the kinds sent within the GRACE window."""
+        return frozenset(name for name, kind in self._kinds.items() if kind.grace == grace)
 
     def copy(self) -> KindRegistry:
         """Return a registry holding the same kinds (to add one in a test)."""

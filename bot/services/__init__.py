@@ -6,10 +6,11 @@ See docs/typed-core.md for the contract. ``Services`` wires them together for on
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.services.accounts import AccountService
 from bot.services.checklist import ChecklistService
 from bot.services.context import Context
-from bot.services.data import DataService
 from bot.services.deadlines import DeadlineService
 from bot.services.history import HistoryService
 from bot.services.notes import NoteService
@@ -22,6 +23,9 @@ from bot.services.spaces import SpaceService
 from bot.services.timelog import TimeLogService
 from bot.services.units import Units
 from bot.services.views import ViewService
+
+if TYPE_CHECKING:
+    from bot.services.data import DataService
 
 
 class Services:
@@ -43,7 +47,9 @@ class Services:
         self.views = ViewService(ctx, self.units)
         self.reminders = ReminderService(ctx, self.units)
         self.accounts = AccountService(ctx, self.units)
-        self.data = DataService(ctx)
+        # The data rights (export, import, forget-me) apply imports through the services
+        # above, so they are wired in by bot.app.build_services, not imported here.
+        self.data: DataService
 
 
 __all__ = ["Context", "Onboarding", "Services"]

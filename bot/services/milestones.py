@@ -11,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import models as m
 from bot.plan import Milestone, Plan
-from bot.progress import MilestoneFacts, condition_tables, milestones_now_reached
+from bot.progress import (
+    MilestoneFacts,
+    condition_tables,
+    date_milestones,
+    milestones_now_reached,
+)
 
 if TYPE_CHECKING:
     from bot.services.units import Unit
@@ -37,13 +42,17 @@ def _candidates(plan: Plan, touched: Iterable[str]) -> list[Milestone]:
 
 
 async def new_milestones(session: AsyncSession, learner_id: int, plan: Plan,
-                         touched: set[str]) -> list[Milestone]:
-    """Return the milestones a change of TOUCHED tables reached, reading only their facts."""
+                         touched: set[str], today: date) -> list[tuple[Milestone, date]]:
+    """Return the milestones a change of TOUCHED tables reached, dated by when they held.
+
+    Only the facts of the conditions that could change are read.
+    """
     direct = _candidates(plan, touched)
     if not direct:
         return []
-    reached = set((await session.scalars(select(m.MilestoneReached.milestone_id).where(
-        m.MilestoneReached.learner_id == learner_id))).all())
+    reached = {r.milestone_id: r.reached_on for r in (await session.execute(
+        select(m.MilestoneReached.milestone_id, m.MilestoneReached.reached_on).where(
+            m.MilestoneReached.learner_id == learner_id))).all()}
     open_direct = [ms for ms in direct if ms.id not in reached]
     if not open_direct:
         return []
@@ -53,7 +62,8 @@ async def new_milestones(session: AsyncSession, learner_id: int, plan: Plan,
     followers = [ms for ms in plan.milestones
                  if ms.id not in reached and not condition_tables(ms.when)]
     scope = _Scoped(plan, [*open_direct, *followers])
-    return milestones_now_reached(facts, scope, reached)  # type: ignore[arg-type]
+    new = milestones_now_reached(facts, scope, reached)  # type: ignore[arg-type]
+    return date_milestones(new, facts, plan, reached, today)
 
 
 class _Scoped:
@@ -72,24 +82,24 @@ async def load_facts(session: AsyncSession, learner_id: int,
                      tables: frozenset[str]) -> MilestoneFacts:
     """Load the milestone facts of TABLES only (one query per table)."""
     done: dict[str, date] = {}
-    mocks: tuple[int, ...] = ()
-    total = count = 0
+    mocks: tuple[tuple[int, date], ...] = ()
+    days: tuple[tuple[date, int, int], ...] = ()
     counters: dict[str, int] = {}
     if "items_done" in tables:
         done = {r.item_id: r.study_date for r in (await session.execute(
             select(m.ItemDone.item_id, m.ItemDone.study_date).where(
                 m.ItemDone.learner_id == learner_id))).all()}
     if "mock_interviews" in tables:
-        mocks = tuple((await session.scalars(select(m.MockInterview.score).where(
-            m.MockInterview.learner_id == learner_id))).all())
+        mocks = tuple((r.score, r.held_on) for r in (await session.execute(
+            select(m.MockInterview.score, m.MockInterview.held_on).where(
+                m.MockInterview.learner_id == learner_id))).all())
     if "time_logs" in tables:
-        total, count = (await session.execute(select(
-            func.coalesce(func.sum(m.TimeLog.minutes), 0), func.count()).where(
-            m.TimeLog.learner_id == learner_id))).one()
+        days = tuple((r[0], int(r[1]), int(r[2])) for r in (await session.execute(
+            select(m.TimeLog.study_date, func.sum(m.TimeLog.minutes), func.count())
+            .where(m.TimeLog.learner_id == learner_id)
+            .group_by(m.TimeLog.study_date).order_by(m.TimeLog.study_date))).all())
     if "counters" in tables:
         counters = {r.counter_id: r.value for r in (await session.execute(
             select(m.CounterValue.counter_id, m.CounterValue.value).where(
                 m.CounterValue.learner_id == learner_id))).all()}
-    return MilestoneFacts(done, mocks, int(total), int(count), counters)
-
-
+    return MilestoneFacts(done, mocks, days, counters)

@@ -26,7 +26,7 @@ DEFAULT_COMMITMENT_MINUTES = 4 * 60
 SETTING_COLUMNS = (
     "timezone", "start_date", "target_date", "commitment_minutes", "commitment_weeks", "goal",
     "reminder_minute", "day_start_hour", "digest_weekday", "digest_minute",
-    "digest_every_weeks", "public_posts", "display_name", "plan_id",
+    "digest_every_weeks", "public_posts", "display_name", "plan_id", "committed_on",
 )
 
 

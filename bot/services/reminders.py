@@ -6,7 +6,7 @@ import asyncio
 
 from bot.actors import Actor
 from bot.messages import TEXT_LIMIT, build_digest
-from bot.outbox import load_snapshots
+from bot.outbox import load_dispatch_data
 from bot.replies import Reply
 from bot.services.base import Service
 
@@ -19,11 +19,11 @@ class ReminderService(Service):
         ctx = self.ctx
         async with ctx.store.read() as session:
             row = await ctx.learner(session, actor)
-            snapshots, dates = await load_snapshots(session, [row.id])
+            snapshots = await load_dispatch_data(session, [row.id])
         today, plan = ctx.today_for(row), ctx.plan_for(row)
         data = snapshots[row.id]
         mine = build_digest(data, plan, today, weeks=row.digest_every_weeks,
-                            score_dates=dates[row.id])
+                            score_dates=data.score_dates)
         parts = [f"__{mine.title}__", mine.text, ""]
         ship = next((pt for pt in data.partners if pt.status in ("accepted", "invited")), None)
         if ship is None:
@@ -35,7 +35,7 @@ class ReminderService(Service):
                              "(`/partner share hours,days,streak`).")
             else:
                 theirs = build_digest(data, plan, today, weeks=row.digest_every_weeks,
-                                      score_dates=dates[row.id], partner=True,
+                                      score_dates=data.score_dates, partner=True,
                                       share=ship.share, chart=False)
                 parts += [f"__Your partner {when} ({', '.join(ship.share)})__", theirs.text]
         text = "\n".join(parts)

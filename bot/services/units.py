@@ -173,10 +173,11 @@ class Units:
         # Conditions only grow with rows added or changed; a removal reaches nothing. (An
         # undo op "delete" records an insert, "update" an update.)
         grown = {op["table"] for op in unit.changes.ops if op["op"] in ("delete", "update")}
-        for ms in await new_milestones(unit.session, unit.row.id, unit.plan, grown):
-            await record_milestone(unit, ms.id, unit.today, announced=False)
-            unit.celebrations.append(Celebration(ms.id, ms.title, ms.kind, unit.today))
-            await _mark_announced(unit, ms)
+        for ms, day in await new_milestones(unit.session, unit.row.id, unit.plan, grown,
+                                            unit.today):
+            await record_milestone(unit, ms.id, day, announced=False)
+            unit.celebrations.append(Celebration(ms.id, ms.title, ms.kind, day))
+            await _mark_announced(unit, ms, day)
         entry_id = await unit.session.scalar(insert(m.UndoEntry).values(
             learner_id=unit.row.id, description=unit.description[:300], ops=unit.changes.ops,
             created_at=unit.now).returning(m.UndoEntry.id))
@@ -184,7 +185,7 @@ class Units:
             await _prune_undo(unit.session, unit.row.id)
 
 
-async def _mark_announced(unit: Unit, ms: Milestone) -> None:
+async def _mark_announced(unit: Unit, ms: Milestone, day: date) -> None:
     # The reply announces it; this row makes the dispatcher's learner message a no-op (its
     # unique key exists) while the partner's celebration still goes out.
     row = unit.row
@@ -192,7 +193,7 @@ async def _mark_announced(unit: Unit, ms: Milestone) -> None:
         key=outbox_key("celebration", row.platform, row.external_id, ms.id, row.id),
         kind="celebration", learner_id=row.id, recipient_platform=row.platform,
         recipient_id=row.external_id, due_at=unit.now, status="sent", late=False,
-        payload={"milestone_id": ms.id, "reached_on": unit.today.isoformat(),
+        payload={"milestone_id": ms.id, "reached_on": day.isoformat(),
                  "in_reply": True},
         attempts=0, claimed_at=unit.now, sent_at=unit.now))
 

@@ -16,7 +16,8 @@ from bot.services.units import take_notices
 from bot.snapshot import LearnerData, LearnerProfile, load_one
 from bot.timing import plan_week
 
-VIEW_KINDS = ("progress", "week", "skills", "summary", "next", "notes", "deadlines")
+VIEW_KINDS = ("progress", "week", "skills", "summary", "next", "notes", "deadlines",
+              "milestones")
 
 
 @dataclass
@@ -93,6 +94,9 @@ class ViewService(Service):
 
     async def deadlines(self, actor: Actor) -> TrackerView:
         return await self.view(actor, "deadlines")
+
+    async def milestones(self, actor: Actor) -> TrackerView:
+        return await self.view(actor, "milestones")
 
     async def settings(self, actor: Actor) -> SettingsView:
         async with self.ctx.store.read() as session:

@@ -72,13 +72,8 @@ def topic_rows(minutes: int, topics: str | None) -> list[tuple[int, str | None]]
 async def _apply_settings(u: Unit, changes: Iterable[Change]) -> None:
     """Set every setting the file changes at once (one reschedule)."""
     columns = {c.column: c.value for c in changes if isinstance(c, SetSetting)}
-    # committed_on is set by /start only, so it is not a setting of the settings rule.
-    committed = {k: columns.pop(k) for k in [k for k in columns
-                                              if k not in onboarding.SETTING_COLUMNS]}
     if columns:
         await onboarding.apply_settings(u, **columns)
-    if committed:
-        u.changes.set(u.row, **committed)
 
 
 async def apply_change(u: Unit, c: Change) -> None:
