@@ -22,7 +22,14 @@ from bot.app import Core
 from bot.errors import InputError, PacerError
 from bot.presenting import present
 from bot.replies import Reply
-from bot.slack.blocks import ACTION_PREFIX, fallback_text, reply_messages
+from bot.slack.blocks import (
+    ACTION_PREFIX,
+    chunks,
+    context,
+    fallback_text,
+    mrkdwn,
+    reply_messages,
+)
 from bot.slack.home import home_view
 from bot.slack.rules import (
     EPHEMERAL,
@@ -44,6 +51,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 _MENTION = re.compile(r"<@(?P<id>[UW][A-Z0-9]{2,20})(?:\|(?P<name>[^>]{1,80}))?>")
 Respond = Callable[..., Awaitable[Any]]
+STATUS_BLOCK = "pacer-status"  # the line a pressed DM message gets about what was done
 
 
 def apology(where: str, exc: BaseException) -> Reply:
@@ -239,8 +247,27 @@ class SlackFront:
             return
         in_dm = await self.in_bot_dm(actor.external_id, channel_id)
         await self.answer(respond, actor, reply, IN_CHANNEL if in_dm else EPHEMERAL)
-        if not reply.error:
-            await self.publish_home(actor)
+        if reply.error:
+            return
+        if in_dm and channel_id:
+            await self.mark_pressed(channel_id, body.get("message") or {}, reply)
+        await self.publish_home(actor)
+
+    async def mark_pressed(self, channel_id: str, message: dict[str, Any], reply: Reply) -> None:
+        """Note on the pressed DM message what its button did (``chat.update``), buttons kept."""
+        ts = message.get("ts")
+        blocks = [b for b in message.get("blocks") or [] if b.get("block_id") != STATUS_BLOCK]
+        if not ts or not blocks:
+            return
+        done = mrkdwn("✓ " + (reply.text.split("\n", 1)[0] or reply.title or "Done"))
+        status = {**context(chunks(done)[0]), "block_id": STATUS_BLOCK}
+        at = next((i for i, b in enumerate(blocks) if b.get("type") == "actions"), len(blocks))
+        try:
+            await self.client.chat_update(channel=channel_id, ts=ts,
+                                          text=str(message.get("text") or "Pacer"),
+                                          blocks=[*blocks[:at], status, *blocks[at:]][:50])
+        except TRANSPORT_ERRORS as exc:
+            log.info("could not mark the pressed message %s: %s", ts, exc)
 
     # --- the App Home --------------------------------------------------------------------
 

@@ -66,10 +66,11 @@ class Slack:
         return first.get("response_type", ""), texts_sent(first)
 
     async def press(self, action: str, user: str = ANA, *, channel: str | None = None,
-                    message_ts: str | None = None) -> list[dict[str, Any]]:
+                    message_ts: str | None = None,
+                    message: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Press a message button over Socket Mode; return the responses it got."""
         payload = self.standin.button_payload(action, user, channel=channel,
-                                              message_ts=message_ts)
+                                              message_ts=message_ts, message=message)
         await self.standin.send_envelope("interactive", payload)
         url = payload["response_url"]
         return await self.standin.wait_for(

@@ -47,13 +47,17 @@ async def test_a_reminder_is_a_dm_with_buttons_and_a_press_logs_time(
         assert row is not None and row.channel_id == dm
 
     views_before = len(slack.standin.views)
-    response = await slack.press("log:1h", channel=dm, message_ts=reminder["ts"])
+    response = await slack.press("log:1h", channel=dm, message=reminder)
     assert "Logged 1h" in texts_sent(response[0])
     assert response[0]["response_type"] == "in_channel"  # the DM with Pacer: a normal message
     await slack.standin.wait_for(lambda: len(slack.standin.views) > views_before)
     assert "Hours Invested*: 1 /" in block_texts(slack.standin.views[-1]["view"]["blocks"])
     async with slack.core.store.read() as session:
         assert [r.minutes for r in (await session.scalars(select(m.TimeLog))).all()] == [60]
+    # The reminder notes what its button did and keeps its buttons.
+    [update] = await slack.standin.wait_for(lambda: slack.standin.updates)
+    assert update["ts"] == reminder["ts"] and "✓ Logged 1h" in block_texts(update["blocks"])
+    assert buttons_of(update) == buttons_of(reminder)
 
 
 async def test_a_stale_button_changes_nothing(slack: Slack) -> None:

@@ -435,7 +435,8 @@ class SlackStandIn:
 
     def button_payload(self, action: str, user: str, *, channel: str | None = None,
                        message_ts: str | None = None, home: bool = False,
-                       team: str = TEAM_ID) -> dict[str, Any]:
+                       team: str = TEAM_ID,
+                       message: dict[str, Any] | None = None) -> dict[str, Any]:
         """Build a ``block_actions`` payload: USER pressed the button of ACTION."""
         container: dict[str, Any] = (
             {"type": "view", "view_id": "VHOME"} if home else
@@ -454,7 +455,9 @@ class SlackStandIn:
             payload["view"] = {"id": "VHOME", "type": "home", "team_id": team}
         else:
             payload["channel"] = {"id": channel, "name": "directmessage"}
-            payload["message"] = {"ts": message_ts or "1.0", "text": "reminder"}
+            payload["message"] = ({"ts": message["ts"], "text": message.get("text"),
+                                   "blocks": message.get("blocks")} if message
+                                  else {"ts": message_ts or "1.0", "text": "reminder"})
             payload["response_url"] = self.response_url()
         return payload
 
