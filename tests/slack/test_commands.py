@@ -44,6 +44,7 @@ EVERY_COMMAND = [
     (ANA, "skills", "Scheduler", EPH),
     (ANA, "summary", "Summary", EPH),
     (ANA, "next", "Next 7 Days Plan", EPH),
+    (ANA, "milestones", "Milestones", EPH),
     (ANA, "pause until 2026-12-10", "Paused through 2026-12-10", EPH),
     (ANA, "resume", "Resumed", EPH),
     (ANA, "snooze 1h", "Snoozed until", EPH),

@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET",
              "SLACK_BOT_TOKEN_FILE", "SLACK_APP_TOKEN_FILE", "SLACK_SIGNING_SECRET_FILE")
 # The scope each Web API method Pacer calls needs (None: no scope).
-SCOPE_OF = {"chat_postMessage": "chat:write", "conversations_open": "im:write",
+SCOPE_OF = {"chat_postMessage": "chat:write", "chat_update": "chat:write",
+            "conversations_open": "im:write",
             "users_info": "users:read", "files_upload_v2": "files:write",
             "views_publish": None, "auth_test": None}
 
