@@ -1,7 +1,8 @@
 """Deliver the dispatcher's messages on Slack: DMs through a cached channel, paced per channel.
 
 - A DM needs a channel: ``conversations.open`` is called once per user and its answer kept
-  in ``dm_channels`` (``DmChannels``), so later DMs cost one request.
+  in ``dm_channels`` (``bot.dm_channels``, through ``DmChannels``), so later DMs cost one
+  request, also after a restart; a channel Slack no longer knows is dropped and reopened.
 - ``chat.postMessage`` allows about one message per second per channel: ``ChannelPacer``
   spaces posts to one channel by ``interval`` seconds. Other methods are well within their
   tiers at Pacer's volume; a 429 from any of them is answered by the client's
@@ -30,10 +31,8 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from bot import models as m
+from bot import dm_channels
 from bot.messages import OutMessage
 from bot.senders import CLOSED_DM, DeliveryError
 from bot.slack.blocks import fallback_text, message_messages
@@ -117,31 +116,32 @@ class DmChannels:
         self.store = store
         self.client = client
         self.clock = clock
-        self._known: dict[str, str] = {}
+        self._known: dict[str, str] | None = None  # loaded from dm_channels at first use
+        self._lock = asyncio.Lock()
 
     async def channel_for(self, user_id: str) -> str:
         """Return the DM channel of USER_ID, opening it once (raises SlackApiError)."""
+        async with self._lock:
+            if self._known is None:
+                self._known = await dm_channels.known_channels(self.store, PLATFORM)
         known = self._known.get(user_id)
         if known is not None:
             return known
-        async with self.store.read() as session:
-            stored = await session.scalar(select(m.DmChannel.channel_id).where(
-                m.DmChannel.platform == PLATFORM, m.DmChannel.user_id == user_id))
-        if stored is None:
-            response = await self.client.conversations_open(users=user_id)
-            stored = str(response["channel"]["id"])
-            try:
-                async with self.store.write() as session:
-                    await session.merge(m.DmChannel(platform=PLATFORM, user_id=user_id,
-                                                    channel_id=stored, opened_at=self.clock()))
-            except IntegrityError:  # another process recorded it first: same channel
-                log.debug("dm channel of %s was recorded concurrently", user_id)
-        self._known[user_id] = stored
-        return stored
+        response = await self.client.conversations_open(users=user_id)
+        channel = str(response["channel"]["id"])
+        await dm_channels.remember_channel(self.store, PLATFORM, user_id, channel, self.clock())
+        self._known[user_id] = channel
+        return channel
+
+    async def drop(self, user_id: str) -> None:
+        """Forget USER_ID's channel, stored and in memory (it no longer works)."""
+        await dm_channels.forget_channel(self.store, PLATFORM, user_id)
+        self.forget(user_id)
 
     def forget(self, user_id: str) -> None:
         """Drop the memory of USER_ID's channel (after forget-me)."""
-        self._known.pop(user_id, None)
+        if self._known is not None:
+            self._known.pop(user_id, None)
 
 
 class SlackSender:
@@ -163,7 +163,12 @@ class SlackSender:
             channel = await self.dms.channel_for(recipient_id)
         except TRANSPORT_ERRORS as exc:
             raise delivery_error(exc, f"conversations.open for {recipient_id}") from exc
-        await self.deliver(channel, message, None)
+        try:
+            await self.deliver(channel, message, None)
+        except SlackDeliveryError as exc:
+            if exc.slack_error == "channel_not_found":  # a stale channel: open a new one next
+                await self.dms.drop(recipient_id)
+            raise
 
     async def post(self, platform: str, channel_id: str, message: OutMessage,
                    mention_id: str | None) -> None:

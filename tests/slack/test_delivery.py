@@ -192,3 +192,17 @@ async def test_a_closed_dm_falls_back_to_the_channel_with_a_mention(slack: Slack
     assert posted["channel"] == GENERAL and "<@UANA>" in texts_sent(posted)
     assert [c.error for c in slack.standin.calls if c.method == "chat.postMessage"] == [
         "messages_tab_disabled", None]
+
+
+async def test_a_stale_dm_channel_is_dropped_and_opened_again(slack: Slack) -> None:
+    sender = slack.runtime.sender
+    await sender.send("slack", ANA, OutMessage("reminder", "One", "x"))
+    del slack.standin.channels["DANA"]  # Slack no longer knows the stored channel
+    with pytest.raises(SlackDeliveryError) as caught:
+        await sender.send("slack", ANA, OutMessage("reminder", "Two", "x"))
+    assert caught.value.permanent and caught.value.slack_error == "channel_not_found"
+    async with slack.core.store.read() as session:
+        assert await session.get(m.DmChannel, ("slack", ANA)) is None
+    await sender.send("slack", ANA, OutMessage("reminder", "Three", "x"))
+    assert [msg["text"] for msg in slack.standin.messages] == ["One", "Three"]
+    assert len([c for c in slack.standin.calls if c.method == "conversations.open"]) == 2
