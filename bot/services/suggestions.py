@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -177,15 +178,20 @@ async def recent_topics(tracker: Context, actor: Actor, current: str,
     return rank((_Candidate(t[:CHOICE_MAX], t, (t,)) for t in unique), current, limit)
 
 
+async def _learner_rows(ctx: Context, actor: Actor, model: type, *order: Any) -> Sequence[Any]:
+    """Return the learner's rows of MODEL in ORDER (none before /start)."""
+    row = await ctx.find_learner(actor)
+    if row is None:
+        return []
+    async with ctx.store.read() as session:
+        return (await session.scalars(select(model).where(
+            model.learner_id == row.id).order_by(*order))).all()
+
+
 async def deadlines(tracker: Context, actor: Actor, current: str,
                     limit: int = LIMIT) -> list[Suggestion]:
     """Suggest the learner's deadlines, soonest first."""
-    row = await tracker.find_learner(actor)
-    if row is None:
-        return []
-    async with tracker.store.read() as session:
-        rows = (await session.scalars(select(m.Deadline).where(
-            m.Deadline.learner_id == row.id).order_by(m.Deadline.due_date, m.Deadline.id))).all()
+    rows = await _learner_rows(tracker, actor, m.Deadline, m.Deadline.due_date, m.Deadline.id)
     return rank((_Candidate(str(d.id), f"#{d.id} {d.title} — {d.due_date.isoformat()}",
                             (str(d.id), d.title)) for d in rows), current, limit)
 
@@ -193,12 +199,7 @@ async def deadlines(tracker: Context, actor: Actor, current: str,
 async def notes(tracker: Context, actor: Actor, current: str,
                 limit: int = LIMIT) -> list[Suggestion]:
     """Suggest the learner's notes, newest first."""
-    row = await tracker.find_learner(actor)
-    if row is None:
-        return []
-    async with tracker.store.read() as session:
-        rows = (await session.scalars(select(m.Note).where(
-            m.Note.learner_id == row.id).order_by(m.Note.id.desc()))).all()
+    rows = await _learner_rows(tracker, actor, m.Note, m.Note.id.desc())
     return rank((_Candidate(str(n.id), f"#{n.id} {n.kind}: {n.text}", (str(n.id), n.kind))
                  for n in rows), current, limit)
 
