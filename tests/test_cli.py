@@ -165,3 +165,16 @@ def test_setting_up_logging_twice_does_not_double_the_handlers(tmp_path: Path) -
             root.removeHandler(h)
             h.close()
         root.setLevel(level)
+
+
+def test_the_launcher_loads_discord_only_for_the_discord_subcommands(tmp_path: Path) -> None:
+    base = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    base["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), base.get("PYTHONPATH")) if p)
+    code = ("import sys\nfrom bot.__main__ import main\n"
+            "code = main(['migrate', '--config', sys.argv[1]])\n"
+            "print(code, 'discord' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code, str(write_config(tmp_path))],
+                            cwd=tmp_path, env=base, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "0 False"

@@ -6,7 +6,7 @@ column, and every other code span that starts with ``/``. A span with a placehol
 names a command: those are checked to name a command that exists. Everything else is run (a
 usage line without placeholders, such as ``/progress``, is a whole command), each example for
 its own fresh learner after the preconditions it needs; a reply flagged as an error fails.
-The examples `/help COMMAND` shows (``bot.grammar.COMMANDS``) are run the same way.
+The examples `/help COMMAND` shows (``bot.catalogue.CATALOGUE``) are run the same way.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_core
+from bot.catalogue import CATALOGUE
 from bot.config import DatabaseSettings, Settings
 from bot.console import CONSOLE_COMMANDS, ConsoleFront, format_reply
-from bot.grammar import COMMANDS
 from tests.conftest import FakeClock
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,7 +121,7 @@ EXAMPLES = readme_examples(README.read_text(encoding="utf-8"))
 # The console's own commands (/as, /quit) are run by test_console_commands_are_run_by_the_loop.
 RUN = sorted({DISCORD_ONLY.get(e.text, e.text) for e in EXAMPLES if e.runs}
              - {None} - CONSOLE_COMMANDS)
-HELP = sorted({c.example for c in COMMANDS.values()})
+HELP = sorted({c.example for c in CATALOGUE.values()})
 NAMED = sorted({e.command for e in EXAMPLES if not e.runs} - {"/pacer"} - CONSOLE_COMMANDS)
 
 
@@ -184,7 +184,7 @@ async def test_the_readme_example_runs(front: ConsoleFront, example: str) -> Non
 async def test_the_help_example_runs(front: ConsoleFront, example: str) -> None:
     for line in PRECONDITIONS.get(example, []):
         await run_ok(front, line, f"precondition of `{example}`")
-    names = [n for n, c in COMMANDS.items() if c.example == example]
+    names = [n for n, c in CATALOGUE.items() if c.example == example]
     await run_ok(front, example, f"the example of /help {', '.join(names)}")
 
 
