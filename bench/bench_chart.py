@@ -3,6 +3,8 @@
 Run: .venv/bin/python bench/bench_chart.py [--n 200] [--warmup 5] [--kind week|road|calendar]
 (``week``: render_week_chart; ``road``: render_road_chart of a 10-week road; ``calendar``:
 render_calendar_chart of 10 weeks of days).
+
+Target (issue 4): a week chart in at most 30 ms (mean).
 """
 
 from __future__ import annotations
@@ -11,8 +13,12 @@ import argparse
 import random
 import resource
 import statistics
+import sys
 import time
 from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.charts import (
     CalendarCell,
@@ -102,6 +108,9 @@ def main() -> None:
     )
     print(f"mean PNG size: {total_bytes / args.n / 1024:.1f} KiB")
     print(f"peak RSS: {peak_rss_mib:.1f} MiB")
+    mean = statistics.fmean(timings_ms)
+    print(f"target: a chart <= 30 ms (issue 4): mean {mean:.1f} ms "
+          f"({'met' if mean <= 30 else 'NOT met'})")
 
 
 if __name__ == "__main__":

@@ -139,6 +139,9 @@ async def bench_idle(url: str, learners: int, runs: int) -> None:
         assert report.batches == 0
     print(f"idle tick, {plural(learners, 'learner')}, {store.dialect}: {ms_stats(timings)} "
           f"({plural(runs, 'tick')})")
+    mean = statistics.fmean(timings)
+    print(f"target: idle tick <= 5 ms at 100k learners (issue 4), {store.dialect}: mean "
+          f"{mean:.2f} ms at {learners:,} ({verdict(mean <= 5, learners >= 100_000)})")
     await store.close()
 
 
@@ -169,6 +172,10 @@ async def bench_claim(url: str, learners: int, due: int, batch: int) -> None:
     print(f"claim, {due} due of {plural(learners, 'learner')}, {store.dialect}, batch {batch}: "
           f"{elapsed:.2f} s = {claimed / elapsed:,.0f} learners/s "
           f"({plural(batches, 'transaction')})")
+    rate = claimed / elapsed
+    print(f"target: claiming >= 10k learners/s, 10k due of 100k (issue 4), {store.dialect}: "
+          f"{rate:,.0f}/s, {due:,} due of {learners:,} "
+          f"({verdict(rate >= 10_000, due >= 10_000 and learners >= 100_000)})")
     await store.close()
 
 
@@ -256,9 +263,16 @@ def digests_child(url: str, batch: int, trace: bool) -> None:
     print(json.dumps(result))
 
 
-def bench_digests(url: str, learners: int, weeks: int, batch: int) -> None:
+def verdict(met: bool, full_size: bool) -> str:
+    """Say whether a target is met, or that this size is too small to judge it."""
+    if not full_size:
+        return "not judged: smaller than the target's size"
+    return "met" if met else "NOT met"
+
+
+def bench_digests(url: str, learners: int, weeks: int, batch: int, traced: bool = True) -> None:
     asyncio.run(populate_digests(url, learners, weeks))
-    for trace in (False, True):
+    for trace in (False, True) if traced else (False,):
         out = subprocess.run(
             [sys.executable, __file__, "digests-child", "--url", url, "--batch", str(batch)]
             + (["--trace"] if trace else []),
@@ -270,6 +284,11 @@ def bench_digests(url: str, learners: int, weeks: int, batch: int) -> None:
                   f"{batch}: {r['total_s']:.2f} s total (load {r['load_s']:.2f} s, build "
                   f"{r['build_s']:.2f} s), {r['mean_chars']:.0f} chars each, peak RSS "
                   f"{r['peak_rss_mib']:.0f} MiB (charts excluded: see bench_chart.py)")
+            met = r["total_s"] <= 5 and r["peak_rss_mib"] <= 300
+            print(f"target: 10k digests of 12 weeks <= 5 s and <= 300 MB (issue 4), "
+                  f"{r['dialect']}: {r['total_s']:.2f} s, {r['peak_rss_mib']:.0f} MiB for "
+                  f"{r['digests']:,} x {weeks} weeks "
+                  f"({verdict(met, r['digests'] >= 10_000 and weeks >= 12)})")
         else:
             print(f"  same under tracemalloc: Python heap peak {r['traced_peak_mib']:.0f} MiB "
                   f"({r['total_s']:.2f} s traced)")
@@ -285,6 +304,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=SchedulerSettings().claim_batch)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--trace", action="store_true")
+    parser.add_argument("--no-trace", action="store_true",
+                        help="digests: skip the second run under tracemalloc")
     args = parser.parse_args()
     if args.what == "digests-child":
         digests_child(args.url, args.batch, args.trace)
@@ -295,7 +316,8 @@ def main() -> None:
         asyncio.run(bench_claim(prepare(args.url), args.learners or 100_000, args.due,
                                 args.batch))
     if args.what in ("digests", "all"):
-        bench_digests(prepare(args.url), args.learners or 10_000, args.weeks, args.batch)
+        bench_digests(prepare(args.url), args.learners or 10_000, args.weeks, args.batch,
+                      traced=not args.no_trace)
 
 
 if __name__ == "__main__":

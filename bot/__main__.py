@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +16,8 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.console import PROMPT, ConsoleFront, console_actor
 from bot.data_rights import BackupError, backup_sqlite
 from bot.errors import PacerError, PlanError
+from bot.scheduling import Dispatcher
+from bot.senders import Sender
 from bot.store import migrate
 
 log = logging.getLogger(__name__)
@@ -43,13 +47,66 @@ async def _console(settings: Settings) -> int:
 
 async def _run(settings: Settings) -> int:
     token = settings.discord_token()
+    if settings.slack.active:
+        return await _serve(settings, token)
     if not token:
-        print("No Discord token configured (set DISCORD_TOKEN or discord.token_file); "
-              "starting the console front instead.", file=sys.stderr)
+        print("No Discord token configured (set DISCORD_TOKEN or discord.token_file) and the "
+              "Slack front is off; starting the console front instead.", file=sys.stderr)
         return await _console(settings)
     from bot.discord import run_discord
 
     return await run_discord(settings, token)
+
+
+async def _serve(settings: Settings, discord_token: str | None) -> int:
+    """Run Slack, and Discord when a token is set, in one loop with ONE dispatcher."""
+    from bot.slack.runner import start_slack  # the slack extra: only when Slack runs
+
+    core = await build_core(settings)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stopping.set)
+    slack = None
+    try:
+        slack = await start_slack(core, settings.slack)
+        senders: dict[str, Sender] = {"slack": slack.sender}
+        bot = None
+        if discord_token:
+            from bot.discord import create_bot
+
+            bot = create_bot(core, settings)  # no scheduler of its own: the one below
+            senders["discord"] = bot.sender
+        dispatcher = Dispatcher(core.store, core.plans, senders, settings=settings.scheduler,
+                                clock=core.clock)
+        await dispatcher.start()
+        try:
+            if bot is None:
+                await stopping.wait()
+            else:
+                import discord
+
+                async with bot:
+                    login = asyncio.create_task(bot.start(discord_token or ""))
+                    stop = asyncio.create_task(stopping.wait())
+                    done, _ = await asyncio.wait({login, stop},
+                                                 return_when=asyncio.FIRST_COMPLETED)
+                    if stop in done:
+                        await bot.close()
+                    stop.cancel()
+                    try:
+                        await login
+                    except discord.LoginFailure:
+                        log.error("Discord refused the token (check DISCORD_TOKEN)")
+                        return 2
+        finally:
+            await dispatcher.stop()
+    finally:
+        if slack is not None:
+            await slack.stop()
+        await core.close()
+    return 0
 
 
 async def _sync(settings: Settings, guild: int | None, global_: bool) -> int:
@@ -164,7 +221,8 @@ def stderr_level(command: str, settings: Settings, verbose: bool) -> int | None:
     if verbose:
         return None
     # In the console the terminal is the conversation; a one-shot's output is its result.
-    interactive = command == "console" or (command == "run" and not settings.discord_token())
+    interactive = command == "console" or (command == "run" and not settings.discord_token()
+                                           and not settings.slack.active)
     return logging.WARNING if interactive or command in ONE_SHOT else None
 
 
@@ -174,8 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     try:
         settings = load_settings(getattr(args, "config", None))
-        secrets = [s for s in (settings.discord_token(), settings.slack.bot_token,
-                               settings.slack.signing_secret) if s]
+        secrets = [s for s in (settings.discord_token(), *settings.slack.secrets()) if s]
     except ConfigError as exc:
         print(f"pacer: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -109,7 +109,7 @@ def setup_logging(settings: Settings, secrets: list[str] | None = None,
         Path(settings.log_file).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.handlers.RotatingFileHandler(
             settings.log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8"))
-    redact = _RedactSecrets(secrets or [])
+    redact = _RedactSecrets([*(secrets or []), *settings.slack.secrets()])
     for h in handlers:
         h.setFormatter(fmt)
         h.addFilter(redact)

@@ -11,6 +11,8 @@ from typing import Any
 DEFAULT_DB_URL = "sqlite+aiosqlite:///data/pacer.sqlite3"
 DISCORD_API = "https://discord.com/api/v10"
 DISCORD_GATEWAY = "wss://gateway.discord.gg"
+SLACK_API = "https://slack.com/api/"
+SLACK_MODES = ("socket", "http")
 
 
 class ConfigError(Exception):
@@ -37,8 +39,32 @@ class DiscordSettings:
 
 @dataclass(frozen=True)
 class SlackSettings:
+    """The Slack front: ``enabled`` None means "when SLACK_BOT_TOKEN is set"."""
+
+    enabled: bool | None = None
+    mode: str = "socket"
+    api_base_url: str = SLACK_API
+    http_host: str = "127.0.0.1"
+    http_port: int = 3000
     bot_token: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
     signing_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def active(self) -> bool:
+        """Tell whether the Slack front runs (enabled, or not disabled and a token is set)."""
+        return bool(self.bot_token) if self.enabled is None else self.enabled
+
+    def missing(self) -> list[str]:
+        """Name the secrets the configured mode needs that are not set."""
+        needed = [("SLACK_BOT_TOKEN", self.bot_token)]
+        needed.append(("SLACK_APP_TOKEN", self.app_token) if self.mode == "socket"
+                      else ("SLACK_SIGNING_SECRET", self.signing_secret))
+        return [name for name, value in needed if not value]
+
+    def secrets(self) -> list[str]:
+        """Return the Slack secrets that are set (for log redaction)."""
+        return [s for s in (self.bot_token, self.app_token, self.signing_secret) if s]
 
 
 @dataclass(frozen=True)
@@ -140,6 +166,12 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     slack = replace(
         settings.slack,
         bot_token=_secret("SLACK_BOT_TOKEN", None, settings.slack.bot_token),
+        app_token=_secret("SLACK_APP_TOKEN", None, settings.slack.app_token),
         signing_secret=_secret("SLACK_SIGNING_SECRET", None, settings.slack.signing_secret),
     )
+    if slack.mode not in SLACK_MODES:
+        raise ConfigError(f"[slack] mode must be one of {', '.join(SLACK_MODES)}, not "
+                          f"{slack.mode!r}")
+    if slack.enabled is not None and not isinstance(slack.enabled, bool):
+        raise ConfigError("[slack] enabled must be true or false")
     return replace(settings, slack=slack)

@@ -172,6 +172,8 @@ def way_back_text(st: Standing) -> str | None:
     way = st.way_back
     if way is None:
         return None
+    if way.per_day is not None and way.until == st.today:
+        return f"{p.fmt_hours(way.per_day)} today puts you back on the road."
     if way.per_day is not None and way.until is not None:
         return (f"{p.fmt_hours(way.per_day)} a day until {day_name(way.until, st.today)} "
                 "puts you back on the road.")

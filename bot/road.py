@@ -17,6 +17,7 @@ Decisions (also in the README):
 - **Safety buffer**: the number of days, today first, on which the learner could log nothing
   and still be on the road at the end of the day (logged ≥ road). 0 means today's hours are
   needed today (or the learner is behind). ``None`` once the logged hours reach the road's end.
+- **Behind** means below the road at the end of yesterday: today is still open.
 - **Catch-up**: when behind, the fewest days (today first) within which an even pace of at most
   ``max(2 × commitment, commitment + 1 h)`` (never above 24 h; rounded up to a quarter hour)
   a day puts the learner back on
@@ -173,9 +174,17 @@ def catch_up_cap(commitment_minutes: int) -> int:
     return min(MAX_DAY_MINUTES, max(2 * commitment_minutes, commitment_minutes + 60))
 
 
+def behind_by(road: Road, logged: int, today: date) -> int:
+    """Return how far below the road the learner was at the end of yesterday (0: on it).
+
+    Today is still open: being short of today's road during the day is not falling behind.
+    """
+    return max(0, road.at(today - ONE_DAY) - logged)
+
+
 def catch_up(road: Road, logged: int, today: date, commitment_minutes: int) -> CatchUp | None:
     """Return how to get back on the road, or None when the learner is on it."""
-    behind = road.at(today) - logged
+    behind = behind_by(road, logged, today)
     if behind <= 0:
         return None
     cap = catch_up_cap(commitment_minutes)
@@ -264,7 +273,7 @@ class Standing:
 
     @property
     def behind(self) -> int:
-        return max(0, self.road.at(self.today) - self.logged)
+        return behind_by(self.road, self.logged, self.today)
 
 
 def road_of(data: StudyRecord, plan: Plan) -> Road:

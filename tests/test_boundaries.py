@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BOT = ROOT / "bot"
 # The glue that starts a front may import its platform; nothing else in bot/ may.
 GLUE = {"bot/slack_front.py", "bot/console.py", "bot/__main__.py"}
-GLUE_PACKAGES = ("bot/discord/",)  # every module of the Discord glue package
+GLUE_PACKAGES = ("bot/discord/", "bot/slack/")  # every module of a glue package
 PLATFORMS = ("discord", "slack", "slack_sdk", "slack_bolt", "cogs")
 NAME_RE = re.compile(r"^[-_a-z0-9]{1,32}$")
 NO_DESCRIPTION = "…"  # what discord.py fills in when a command or option has none
@@ -68,10 +68,17 @@ def test_glue_is_where_discord_is_imported() -> None:
     assert "discord" in imported_roots(BOT / "discord" / "client.py")
 
 
+def test_the_slack_front_is_glue_and_imports_slack() -> None:
+    slack_files = sorted((BOT / "slack").glob("*.py"))
+    assert slack_files and not set(slack_files) & set(core_files())
+    assert "slack_bolt" in imported_roots(BOT / "slack" / "runner.py")
+    assert "slack_sdk" in imported_roots(BOT / "slack" / "sender.py")
+
+
 def test_importing_the_whole_core_loads_no_chat_platform() -> None:
     modules = core_modules()
     assert "bot.services.timelog" in modules
-    assert not any(m.startswith("bot.discord") for m in modules)
+    assert not any(m.startswith(("bot.discord", "bot.slack")) for m in modules)
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"

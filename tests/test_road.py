@@ -53,11 +53,13 @@ def test_safety_buffer(logged: int, today: date, buffer: int | None) -> None:
 
 
 def test_catch_up_when_behind() -> None:
-    # Day 4 with 4 h logged: the road is at 16 h, 12 h behind. At most 8 h a day (2 x 4 h):
-    # one day would need 12 h; two days need (20 h - 4 h) / 2 = 8 h a day, through day 5.
+    # Day 4 with 4 h logged: yesterday's road was 12 h, so 8 h behind. At most 8 h a day
+    # (2 x 4 h): today alone would need 16 h - 4 h = 12 h; two days need (20 h - 4 h) / 2 = 8 h
+    # a day, through day 5.
     way = catch_up(road(), 240, d(4), 240)
-    assert way is not None and (way.behind_minutes, way.per_day, way.until) == (720, 480, d(5))
-    assert catch_up(road(), 960, d(4), 240) is None  # on the road
+    assert way is not None and (way.behind_minutes, way.per_day, way.until) == (480, 480, d(5))
+    assert catch_up(road(), 720, d(4), 240) is None  # on yesterday's road: today is open
+    assert catch_up(road(), 0, d(1), 240) is None  # nothing is behind on the first day
 
 
 def test_a_pause_moves_the_road_and_counts_as_no_falling_behind() -> None:
@@ -151,14 +153,15 @@ async def test_progress_shows_the_buffer_on_the_road(grammar, alice) -> None:  #
 
 async def test_progress_says_today_is_needed(grammar, alice) -> None:  # type: ignore[no-untyped-def]
     lines = await _lines(grammar, alice, "/start Europe/Berlin hours=2", "/log 30m")
-    assert "**Safety Buffer**: 0 days: 1.5h behind the road" in lines
+    assert "**Safety Buffer**: 0 days: today's 1.5h are needed today" in lines
+    assert not any("puts you back" in line for line in lines)  # today is still open
 
 
 async def test_progress_gives_the_way_back(grammar, alice, clock) -> None:  # type: ignore[no-untyped-def]
     # Started Wednesday 25 Nov at 2 h a day; 2 h logged; Monday 30 Nov is day 6: 12 h due.
     lines = await _lines(grammar, alice, "/start Europe/Berlin start=2026-11-25 hours=2",
                          "/log 2h 2026-11-25")
-    assert "**Safety Buffer**: 0 days: 10h behind the road" in lines
+    assert "**Safety Buffer**: 0 days: 8h behind the road" in lines  # yesterday's road: 10 h
     # At most 4 h a day (2 x 2 h). Over n days from today the road reaches 2 h x (5 + n), so
     # (8 + 2n) h / n a day: 3 days need 4.67 h, 4 days exactly 4 h, through Thursday 3 Dec.
     assert "4h a day until Thursday puts you back on the road." in lines
@@ -171,3 +174,10 @@ async def test_a_pause_keeps_the_learner_on_the_road(grammar, alice, clock) -> N
     lines = (await grammar.dispatch(alice, "/progress")).text.splitlines()
     assert any(line.startswith("**Safety Buffer**: ") and "behind" not in line
                for line in lines), lines
+
+
+async def test_one_day_back_says_today(grammar, alice, clock) -> None:  # type: ignore[no-untyped-def]
+    # Started yesterday at 2 h a day, nothing logged: 2 h behind; 4 h today catch up (the cap).
+    lines = await _lines(grammar, alice, "/start Europe/Berlin start=2026-11-29 hours=2")
+    assert "**Safety Buffer**: 0 days: 2h behind the road" in lines
+    assert "4h today puts you back on the road." in lines

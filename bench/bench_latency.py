@@ -1,0 +1,309 @@
+"""Benchmark command latency: the real PacerBot against a bare discord.py bot, same stand-in.
+
+Both bots log in to one loopback ``DiscordStandin`` (127.0.0.1, Discord's limits enforced), in
+the same process, one after the other. One user sends commands one at a time: WARMUP untimed,
+then N timed, for ``/log 1m`` and then ``/progress``. A command's latency is the stand-in's
+``response_delay``: from the interaction's creation (``standin.send_command``) to the bot's
+first interaction response (an answer, or a deferral, which is counted and reported). The next
+command is sent only after the whole answer arrived.
+
+The peer is a minimal ``discord.Client`` with an ``app_commands.CommandTree``: ``/log`` runs one
+single-row INSERT transaction, ``/progress`` reads one row by primary key, and each answers with
+``interaction.response.send_message``. On SQLite it uses its own file through aiosqlite (WAL,
+synchronous=NORMAL, BEGIN IMMEDIATE); with ``--url`` Pacer runs on that PostgreSQL database and
+the peer on asyncpg in a second scratch database (``<name>_peer``), both recreated.
+
+    .venv/bin/python bench/bench_latency.py                  # 20 warm-up + 100 timed each
+    .venv/bin/python bench/bench_latency.py --full           # 100 warm-up + 500 timed each
+    .venv/bin/python bench/bench_latency.py --url postgresql+asyncpg://postgres@127.0.0.1:5432/pacer_bench
+
+Target (issue "Fast and steady under load"): Pacer's ``/log`` p50 within 1.5x of the peer's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aiosqlite  # noqa: E402
+import asyncpg  # noqa: E402
+import discord  # noqa: E402
+from discord import app_commands  # noqa: E402
+
+from bench._bench import (  # noqa: E402
+    percentile,
+    pg_dsn,
+    recreate_pg,
+    sqlite_path,
+    sqlite_url,
+    with_database,
+)
+from bot.store import migrate  # noqa: E402
+from tests.conftest import FakeClock  # noqa: E402
+from tests.discord_fixtures import (  # noqa: E402
+    START,
+    World,
+    collect,
+    discord_globals_restored,
+    running_bot,
+    standin_settings,
+)
+from tests.standin import DiscordStandin  # noqa: E402
+
+COMMANDS: tuple[tuple[str, dict[str, Any] | None], ...] = (
+    ("log", {"duration": "1m"}),  # 1 minute: a day holds 1,440 of them (24 h a day at most)
+    ("progress", None),
+)
+MAX_COMMANDS = 1400  # per command and bot: /log 1m stays under a day's 24 h
+RESPONSE_TIMEOUT = 30.0
+
+
+@dataclass
+class Timings:
+    """First-response delays (seconds) per command, and how many were deferrals."""
+
+    delays: dict[str, list[float]] = field(default_factory=dict)
+    deferred: dict[str, int] = field(default_factory=dict)
+
+
+async def measure(standin: DiscordStandin, user: dict[str, Any], warmup: int,
+                  n: int) -> Timings:
+    """Send each command WARMUP + N times, one at a time; keep the last N first-response delays."""
+    out = Timings()
+    for name, options in COMMANDS:
+        delays: list[float] = []
+        deferred = 0
+        for i in range(warmup + n):
+            handle = await standin.send_command(name, options, user=user)
+            answer = await asyncio.wait_for(collect(handle), RESPONSE_TIMEOUT)
+            if answer.callback.type not in (4, 5):
+                raise AssertionError(f"/{name}: unexpected callback type {answer.callback.type}")
+            if i >= warmup:
+                assert handle.response_delay is not None
+                delays.append(handle.response_delay)
+                deferred += answer.callback.type == 5
+        out.delays[name], out.deferred[name] = delays, deferred
+    if standin.rate_limited:
+        raise AssertionError(f"{len(standin.rate_limited)} requests were rate limited")
+    return out
+
+
+# --- the peer: a bare discord.py bot -------------------------------------------------------------
+
+
+SCHEMA = ("CREATE TABLE IF NOT EXISTS learners (user_id BIGINT PRIMARY KEY, name TEXT, "
+          "timezone TEXT, created_at TEXT)",
+          "CREATE TABLE IF NOT EXISTS time_logs (id {serial} PRIMARY KEY, user_id BIGINT, "
+          "minutes INTEGER, created_at TEXT)")
+
+
+class SqlitePeerStore:
+    """aiosqlite, one connection, WAL, synchronous=NORMAL, BEGIN IMMEDIATE for the write."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.conn: aiosqlite.Connection | None = None
+
+    async def open(self) -> None:
+        self.conn = await aiosqlite.connect(self.path, isolation_level=None)
+        for pragma in ("journal_mode=WAL", "busy_timeout=5000", "foreign_keys=ON",
+                       "synchronous=NORMAL"):
+            await self.conn.execute(f"PRAGMA {pragma}")
+        for statement in SCHEMA:
+            await self.conn.execute(statement.format(serial="INTEGER"))
+
+    async def add_learner(self, user_id: int, name: str) -> None:
+        assert self.conn is not None
+        await self.conn.execute("INSERT INTO learners VALUES (?, ?, 'Europe/Berlin', ?)",
+                                (user_id, name, datetime.now(UTC).isoformat()))
+
+    async def log(self, user_id: int, minutes: int) -> None:
+        assert self.conn is not None
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            await self.conn.execute(
+                "INSERT INTO time_logs (user_id, minutes, created_at) VALUES (?, ?, ?)",
+                (user_id, minutes, datetime.now(UTC).isoformat()))
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
+        await self.conn.execute("COMMIT")
+
+    async def learner(self, user_id: int) -> tuple[Any, ...] | None:
+        assert self.conn is not None
+        async with self.conn.execute("SELECT * FROM learners WHERE user_id = ?",
+                                     (user_id,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else tuple(row)
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            await self.conn.close()
+
+
+class PgPeerStore:
+    """asyncpg, a pool of 5, one transaction for the write."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.pool: asyncpg.Pool | None = None
+
+    async def open(self) -> None:
+        self.pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=5)
+        async with self.pool.acquire() as conn:
+            for statement in SCHEMA:
+                await conn.execute(statement.format(serial="BIGSERIAL"))
+
+    async def add_learner(self, user_id: int, name: str) -> None:
+        assert self.pool is not None
+        await self.pool.execute("INSERT INTO learners VALUES ($1, $2, 'Europe/Berlin', $3)",
+                                user_id, name, datetime.now(UTC).isoformat())
+
+    async def log(self, user_id: int, minutes: int) -> None:
+        assert self.pool is not None
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO time_logs (user_id, minutes, created_at) VALUES ($1, $2, $3)",
+                user_id, minutes, datetime.now(UTC).isoformat())
+
+    async def learner(self, user_id: int) -> tuple[Any, ...] | None:
+        assert self.pool is not None
+        row = await self.pool.fetchrow("SELECT * FROM learners WHERE user_id = $1", user_id)
+        return None if row is None else tuple(row)
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+
+
+DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?$")
+
+
+class PeerBot(discord.Client):
+    """A minimal discord.py bot: a CommandTree with /log and /progress over one PeerStore."""
+
+    def __init__(self, store: SqlitePeerStore | PgPeerStore) -> None:
+        super().__init__(intents=discord.Intents.none())
+        self.store = store
+        self.tree = app_commands.CommandTree(self)
+
+        @self.tree.command(name="log", description="Log study time")
+        @app_commands.describe(duration="How long, e.g. 1h30m")
+        async def log_command(interaction: discord.Interaction, duration: str) -> None:
+            match = DURATION.match(duration.strip())
+            if match is None or not any(match.groups()):
+                await interaction.response.send_message("Say 1h30m.", ephemeral=True)
+                return
+            minutes = int(match[1] or 0) * 60 + int(match[2] or 0)
+            await self.store.log(interaction.user.id, minutes)
+            await interaction.response.send_message(f"Logged {minutes} min.")
+
+        @self.tree.command(name="progress", description="Show your progress")
+        async def progress_command(interaction: discord.Interaction) -> None:
+            row = await self.store.learner(interaction.user.id)
+            text = "Not started." if row is None else f"{row[1]} studies in {row[2]}."
+            await interaction.response.send_message(text, ephemeral=True)
+
+    async def setup_hook(self) -> None:
+        await self.store.open()
+
+    async def close(self) -> None:
+        await super().close()
+        await self.store.close()
+
+
+# --- the two runs --------------------------------------------------------------------------------
+
+
+async def run_pacer(standin: DiscordStandin, db_url: str, warmup: int, n: int) -> Timings:
+    """Measure the real PacerBot, built as `python -m bot run` builds it."""
+    settings = standin_settings(standin, db_url)
+    clock = FakeClock(START)
+    async with running_bot(standin, settings, clock) as (bot, core):
+        world = World(standin, bot, core, settings, clock)
+        user = world.new_user("pacer")
+        await world.onboard(user)
+        return await measure(standin, user, warmup, n)
+
+
+async def run_peer(standin: DiscordStandin, store: SqlitePeerStore | PgPeerStore, warmup: int,
+                   n: int) -> Timings:
+    """Measure the bare discord.py bot."""
+    bot = PeerBot(store)
+    async with standin.run_client(bot):
+        user = standin.make_user("peer1", global_name="Peer 1")
+        await store.add_learner(int(user["id"]), "Peer 1")
+        return await measure(standin, user, warmup, n)
+
+
+def report(pacer: Timings, peer: Timings, label: str) -> dict[str, float]:
+    """Print p50/p95/p99 per command for both bots and the ratios; return the ratios."""
+    ratios: dict[str, float] = {}
+    print(f"command latency, {label}: first response, ms (p50 / p95 / p99), "
+          f"{len(pacer.delays['log'])} timed commands each")
+    for name, _ in COMMANDS:
+        row = []
+        for who, t in (("Pacer", pacer), ("peer", peer)):
+            d = t.delays[name]
+            row.append(f"{who} {percentile(d, 0.5) * 1000:6.2f} / "
+                       f"{percentile(d, 0.95) * 1000:6.2f} / {percentile(d, 0.99) * 1000:6.2f}"
+                       + (f" ({t.deferred[name]} deferred)" if t.deferred[name] else ""))
+        p50 = percentile(pacer.delays[name], 0.5) / percentile(peer.delays[name], 0.5)
+        p99 = percentile(pacer.delays[name], 0.99) / percentile(peer.delays[name], 0.99)
+        ratios[f"{name}_p50"], ratios[f"{name}_p99"] = p50, p99
+        print(f"  /{name:<9} {row[0]}   {row[1]}   ratio Pacer/peer p50 {p50:.2f}x, "
+              f"p99 {p99:.2f}x")
+    met = ratios["log_p50"] <= 1.5
+    print(f"target: /log p50 within 1.5x of the bare bot, {label.split(' ', 1)[0]}: "
+          f"{ratios['log_p50']:.2f}x ({'met' if met else 'NOT met'})")
+    return ratios
+
+
+async def run(url: str | None, warmup: int, n: int) -> dict[str, float]:
+    """Run both bots on one stand-in and print the comparison."""
+    if url is None:
+        pacer_url = sqlite_url("pacer.sqlite3")
+        peer_store: SqlitePeerStore | PgPeerStore = SqlitePeerStore(
+            str(Path(sqlite_path(pacer_url)).with_name("peer.sqlite3")))
+        label = "SQLite (Pacer: SQLAlchemy + aiosqlite; peer: aiosqlite)"
+    else:
+        pacer_url = await recreate_pg(url)
+        peer_url = await recreate_pg(with_database(url, url.rsplit("/", 1)[1] + "_peer"))
+        peer_store = PgPeerStore(pg_dsn(peer_url))
+        label = "PostgreSQL (Pacer: SQLAlchemy + asyncpg; peer: asyncpg)"
+    await asyncio.to_thread(migrate, pacer_url)
+    with discord_globals_restored():
+        async with DiscordStandin() as standin:
+            pacer = await run_pacer(standin, pacer_url, warmup, n)
+            standin.requests.clear()
+            peer = await run_peer(standin, peer_store, warmup, n)
+    return report(pacer, peer, label)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the arguments and run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="a scratch PostgreSQL URL for Pacer (it is recreated, "
+                                      "and so is <name>_peer for the peer)")
+    parser.add_argument("--full", action="store_true", help="100 warm-up + 500 timed commands")
+    parser.add_argument("--warmup", type=int)
+    parser.add_argument("-n", type=int, help="timed commands per command and bot")
+    args = parser.parse_args(argv)
+    warmup = args.warmup if args.warmup is not None else (100 if args.full else 20)
+    n = args.n or (500 if args.full else 100)
+    if warmup + n > MAX_COMMANDS:
+        parser.error(f"at most {MAX_COMMANDS} commands per bot (a day holds 24 h of /log 1m)")
+    asyncio.run(run(args.url, warmup, n))
+
+
+if __name__ == "__main__":
+    main()
