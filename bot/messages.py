@@ -30,7 +30,7 @@ from bot.charts import RoadFigures, render_road_chart, render_week_chart, road_f
 from bot.plan import Item, Milestone, Plan
 from bot.rendering import buffer_text, way_back_text
 from bot.replies import Attachment
-from bot.road import Standing, overdue_minutes, standing
+from bot.road import Standing, standing
 from bot.snapshot import StudyRecord
 from bot.timing import as_zone, plan_week, study_date
 from bot.wording import plural
@@ -157,8 +157,8 @@ def road_status(st: Standing, *, who: str | None = None) -> str:
     """
     if st.buffer is None or st.buffer > 0:
         return buffer_text(st)
-    if overdue_minutes(st) == 0:
-        return f"today's {p.fmt_hours(st.behind)} are needed today"
+    if st.behind == 0:
+        return f"today's {p.fmt_hours(st.road.at(st.today) - st.logged)} are needed today"
     if who is not None:
         return f"{who} is {p.fmt_hours(st.behind)} behind the road"
     way = way_back_text(st)

@@ -326,7 +326,3 @@ def zero_buffer_since(road: Road, minutes_by_day: dict[date, int], today: date,
         day -= ONE_DAY
     return began
 
-
-def overdue_minutes(st: Standing) -> int:
-    """Return the minutes the learner was behind the road at the end of yesterday."""
-    return max(0, st.road.at(st.today - ONE_DAY) - st.logged)

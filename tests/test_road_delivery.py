@@ -56,9 +56,10 @@ def road_line(data: LearnerData, plan: Plan, today: date) -> str:
     # 9.5h logged; the road was 8h at the end of Tuesday, 12h at the end of today.
     ({D(2026, 11, 30): 240, D(2026, 12, 1): 240, D(2026, 12, 2): 90}, D(2026, 12, 2),
      "**Road**: Today's 2.5h are needed today."),
-    # Nothing logged by Thu 3 Dec: 16h behind; 8h a day for 3 days reaches 24h on Saturday.
+    # Nothing logged by Thu 3 Dec: 12h behind at the end of Wednesday; 8h a day for 3 days
+    # reaches the road's 24h at the end of Saturday.
     ({}, D(2026, 12, 3),
-     "**Road**: You are 16h behind: 8h a day until Saturday puts you back on the road."),
+     "**Road**: You are 12h behind: 8h a day until Saturday puts you back on the road."),
 ])
 def test_reminder_wording_grows_urgent_as_the_buffer_reaches_zero(
         plan: Plan, by_day: dict[date, int], today: date, expected: str) -> None:
@@ -67,17 +68,18 @@ def test_reminder_wording_grows_urgent_as_the_buffer_reaches_zero(
 
 def test_reminder_gives_the_honest_answer_when_no_pace_catches_up(plan: Plan) -> None:
     # A one-week commitment without a target date: the road ends Sun 6 Dec at 28h. On Sat 5
-    # Dec with nothing logged, 24h are missing; two days at most 8h each cannot make 28h.
+    # Dec with nothing logged, 20h are missing (Friday's end); two days of at most 8h each
+    # cannot make 28h.
     data = learner({}, commitment_weeks=1, target_date=None)
     assert road_line(data, plan, D(2026, 12, 5)) == (
-        "**Road**: You are 24h behind the road. No pace that fits in a day catches up: 24h "
+        "**Road**: You are 20h behind the road. No pace that fits in a day catches up: 20h "
         "are missing with 2 study days left on the road. Extend your commitment "
         "(`/settings weeks=N` or `target=DATE`) to redraw it.")
 
 
 def test_partner_wording_names_the_learner_and_keeps_the_way_back_private(plan: Plan) -> None:
     st = standing(learner({}), plan, D(2026, 12, 3))
-    assert road_status(st, who="Alice") == "Alice is 16h behind the road"
+    assert road_status(st, who="Alice") == "Alice is 12h behind the road"
 
 
 # --- the digest ---------------------------------------------------------------------------
@@ -89,13 +91,14 @@ def _lines(text: str, *prefixes: str) -> list[str]:
 
 def test_digest_shows_the_week_against_the_road_and_the_buffer(plan: Plan) -> None:
     # Start 23 Nov, 4h a day, Sat 5 Dec paused (flat): the road rose 6 x 4h = 24h over
-    # 30 Nov - 6 Dec; 15.5h logged. Total 25.5h against a road of 13 x 4h = 52h: 26.5h behind.
+    # 30 Nov - 6 Dec; 15.5h logged. Total 25.5h against 12 x 4h = 48h at the end of Saturday:
+    # 22.5h behind (the road is 52h at the end of today).
     # Catch-up from Sunday: n days need 26.5h + 4h(n-1), at most 8h a day: n >= 5.625, so 6
     # days (Sun - Fri 11 Dec) at 46.5h / 6 = 7.75h.
     msg = build_digest(the_week(), plan, TODAY, score_dates=SCORE_DATES)
     assert _lines(msg.text, "**Road this period**", "**Safety buffer**") == [
         "**Road this period**: 24h committed, 15.5h logged (8.5h behind it)",
-        "**Safety buffer**: You are 26.5h behind: 7.75h a day until Friday puts you back on "
+        "**Safety buffer**: You are 22.5h behind: 7.75h a day until Friday puts you back on "
         "the road.",
     ]
 
@@ -104,7 +107,7 @@ def test_partner_digest_shows_the_buffer_only_when_hours_are_shared(plan: Plan) 
     shared = build_digest(the_week(), plan, TODAY, score_dates=SCORE_DATES, partner=True,
                           share=("hours",))
     assert _lines(shared.text, "**Safety buffer**") == [
-        "**Safety buffer**: Alice is 26.5h behind the road."]
+        "**Safety buffer**: Alice is 22.5h behind the road."]
     hidden = build_digest(the_week(), plan, TODAY, score_dates=SCORE_DATES, partner=True,
                           share=("days", "streak"))
     assert not _lines(hidden.text, "**Road", "**Safety buffer**")

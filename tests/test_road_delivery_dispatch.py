@@ -54,7 +54,7 @@ async def test_one_notice_per_zero_buffer_episode(
     (notice,) = sender.to("bob", "road-alert")
     assert notice.message.text == (
         "⚠️ Alice has had no slack on the road for 2 study days (since Mon 30 Nov): Alice is "
-        "8h behind the road. A word from you may help.")
+        "4h behind the road. A word from you may help.")
     await tick_at(d, clock, day(2))  # Wednesday: the same episode, no second notice
     assert len(sender.to("bob", "road-alert")) == 1
     # Thursday: Alice logs 16h, the road's 16h at the end of Thursday: back on the road.
@@ -67,7 +67,7 @@ async def test_one_notice_per_zero_buffer_episode(
     assert len(sender.to("bob", "road-alert")) == 2
     assert sender.to("bob", "road-alert")[1].message.text.startswith(
         "⚠️ Alice has had no slack on the road for 2 study days (since Fri 04 Dec): Alice is "
-        "8h behind the road.")
+        "4h behind the road.")
     assert sorted(r.key.split(":")[3] for r in await alerts(store)) == [
         "2026-11-30", "2026-12-04"]
     assert sender.to("alice", "road-alert") == []
@@ -97,7 +97,7 @@ async def test_no_notice_while_paused_and_the_episode_resumes_after(
     # Friday: the road resumes flat after the pause; Monday's episode goes on: one notice.
     await tick_at(d, clock, day(4))
     (notice,) = sender.to("bob", "road-alert")
-    assert "(since Mon 30 Nov): Alice is 8h behind the road" in notice.message.text
+    assert "(since Mon 30 Nov): Alice is 4h behind the road" in notice.message.text
 
 
 async def test_no_notice_once_the_partnership_ends(
