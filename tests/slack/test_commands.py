@@ -45,6 +45,7 @@ EVERY_COMMAND = [
     (ANA, "summary", "Summary", EPH),
     (ANA, "next", "Next 7 Days Plan", EPH),
     (ANA, "milestones", "Milestones", EPH),
+    (ANA, "chart road", "the road is at", EPH),
     (ANA, "pause until 2026-12-10", "Paused through 2026-12-10", EPH),
     (ANA, "resume", "Resumed", EPH),
     (ANA, "snooze 1h", "Snoozed until", EPH),
