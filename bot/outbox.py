@@ -636,12 +636,6 @@ async def load_dispatch_data(session: AsyncSession, learner_ids: Iterable[int]
     return data
 
 
-async def load_snapshots(session: AsyncSession, learner_ids: Iterable[int]
-                         ) -> tuple[dict[int, DispatchData], dict[int, dict[str, date]]]:
-    """Load ``load_dispatch_data`` and each learner's score dates (as ``digest_preview`` reads)."""
-    data = await load_dispatch_data(session, learner_ids)
-    return data, {i: d.score_dates for i, d in data.items()}
-
 
 async def fallback_channel(session: AsyncSession, learner_id: int) -> str | None:
     """Return a server channel for a closed-DM fallback, or None when there is none.

@@ -100,7 +100,7 @@ from bot.outbox import (
     reclaim_stale,
 )
 from bot.plan import PlanRegistry
-from bot.senders import CLOSED_DM, ConsoleSender, DeliveryError, Sender
+from bot.senders import CLOSED_DM, DeliveryError, Sender
 from bot.snapshot import DispatchData
 from bot.store import Store
 from bot.timing import utc
@@ -477,9 +477,3 @@ def _closed_dm_notice(letter: Letter) -> str:
                 "DMs are closed to Pacer.")
     return (f"Pacer could not DM you your {letter.label}: your DMs are closed. Allow direct "
             "messages from server members, or ask an admin to set a fallback channel.")
-
-
-def console_dispatcher(store: Store, plans: PlanRegistry, settings: SchedulerSettings,
-                       clock: Callable[[], datetime], platform: str = "console") -> Dispatcher:
-    """Build the dispatcher the console front runs: it prints what falls due."""
-    return Dispatcher(store, plans, {platform: ConsoleSender()}, settings=settings, clock=clock)
