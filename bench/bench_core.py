@@ -15,7 +15,8 @@ the same settings as Pacer's engine:
 - PostgreSQL (asyncpg): a pool as large as SQLAlchemy's default (5 + 10 overflow = 15), each
   INSERT in its own transaction.
 
-Each peer's rows are counted afterwards too.
+Each peer's rows are counted afterwards too. A third line, not a peer of the target, shows
+SQLAlchemy's own floor: one prepared INSERT per ``store.write()`` session on Pacer's engine.
 
     .venv/bin/python bench/bench_core.py                      # SQLite, 600 commands, 60 tasks
     .venv/bin/python bench/bench_core.py --full               # 2,000 commands, 200 tasks
@@ -42,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 import aiosqlite  # noqa: E402
 import asyncpg  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select  # noqa: E402
 
 from bench._bench import percentile, pg_dsn, recreate_pg, sqlite_path, sqlite_url  # noqa: E402
 from bot import models as m  # noqa: E402
@@ -208,6 +209,36 @@ async def run_raw_pg(url: str, commands: int, tasks: int, learners: int) -> Resu
     return Result("raw asyncpg, pool of 15", rows, elapsed, latencies, failures, wrong)
 
 
+FLOOR_TABLE = Table("raw_log_sa", MetaData(), Column("id", Integer, primary_key=True),
+                    Column("learner", Integer), Column("minutes", Integer))
+
+
+async def run_sqlalchemy_floor(url: str, commands: int, tasks: int, learners: int) -> Result:
+    """One single-row INSERT per ``store.write()`` session: what SQLAlchemy itself costs.
+
+    The same engine and ``Store`` as Pacer's (on SQLite its in-process writer queue), one
+    prepared Core INSERT and nothing else: the floor under any command written with the
+    project's mandated SQLAlchemy sessions. Not the target's peer; printed to show where the
+    rest of the gap is.
+    """
+    store = Store(create_engine(url))
+    async with store.engine.begin() as conn:
+        await conn.run_sync(FLOOR_TABLE.metadata.create_all)
+    stmt = insert(FLOOR_TABLE)
+
+    async def one(i: int) -> None:
+        async with store.write() as session:
+            await session.execute(stmt, {"learner": i % learners, "minutes": MINUTES})
+
+    elapsed, latencies, failures = await fan_out(commands, tasks, one)
+    async with store.read() as session:
+        rows, minutes = (await session.execute(select(
+            func.count(), func.coalesce(func.sum(FLOOR_TABLE.c.minutes), 0)))).one()
+    await store.close()
+    wrong = abs(commands - failures - rows) + (minutes != rows * MINUTES)
+    return Result("SQLAlchemy session, 1 INSERT", rows, elapsed, latencies, failures, wrong)
+
+
 async def fresh(url: str | None, name: str) -> str:
     """Return a fresh, migrated database: a new SQLite file, or the PostgreSQL one recreated."""
     url = sqlite_url(name) if url is None else await recreate_pg(url)
@@ -224,11 +255,16 @@ async def one_run(url: str | None, commands: int, tasks: int, learners: int) -> 
                  for kind in ("shared", "per-task")]
     else:  # the peers make their own table: no migrations
         peers = [await run_raw_pg(await recreate_pg(url), commands, tasks, learners)]
+    floor = await run_sqlalchemy_floor(await fresh(url, "floor.sqlite3"), commands, tasks,
+                                       learners)
     best = max(peers, key=lambda r: r.rate)
-    for r in (pacer, *peers):
+    for r in (pacer, *peers, floor):
         print(r.line())
     ratio = pacer.rate / best.rate
     ok = pacer.failures == 0 and pacer.wrong == 0
+    print(f"  SQLAlchemy's own floor (same engine, one INSERT per session) is at "
+          f"{floor.rate / best.rate:.2f} of the raw driver; Pacer at {pacer.rate / floor.rate:.2f} "
+          "of that floor")
     print(f"  ratio: Pacer at {ratio:.2f} of the raw driver ({best.name}); "
           f"every learner's total {'checked and right' if ok else 'WRONG or failures'}")
     print(f"target: core /log rate >= 0.5 of the raw driver, "

@@ -274,7 +274,7 @@ async def run(url: str | None, warmup: int, n: int) -> dict[str, float]:
         pacer_url = sqlite_url("pacer.sqlite3")
         peer_store: SqlitePeerStore | PgPeerStore = SqlitePeerStore(
             str(Path(sqlite_path(pacer_url)).with_name("peer.sqlite3")))
-        label = "SQLite (Pacer: SQLAlchemy + aiosqlite; peer: aiosqlite)"
+        label = "SQLite (Pacer: SQLAlchemy, SQLite on the loop; peer: aiosqlite)"
     else:
         pacer_url = await recreate_pg(url)
         peer_url = await recreate_pg(with_database(url, url.rsplit("/", 1)[1] + "_peer"))

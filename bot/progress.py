@@ -336,6 +336,8 @@ class MilestoneFacts:
     mocks: tuple[tuple[int, date], ...] = ()  # (score, held on)
     days: tuple[tuple[date, int, int], ...] = ()  # (study day, minutes, entries), by day
     counters: Mapping[str, int] = field(default_factory=dict)
+    # (minutes, entries) when only the time log's totals were read, not its days
+    totals: tuple[int, int] | None = None
 
     @classmethod
     def of(cls, data: LearnerData) -> MilestoneFacts:
@@ -349,10 +351,14 @@ class MilestoneFacts:
 
     @property
     def total_minutes(self) -> int:
+        if self.totals is not None:
+            return self.totals[0]
         return sum(minutes for _d, minutes, _n in self.days)
 
     @property
     def log_count(self) -> int:
+        if self.totals is not None:
+            return self.totals[1]
         return sum(n for _d, _m, n in self.days)
 
     @property

@@ -236,8 +236,11 @@ async def load_many(session: AsyncSession, learner_ids: Sequence[int]) -> dict[i
     data = {row.id: LearnerData(LearnerProfile.of(row)) for row in learners}
 
     async def rows(model: type, order: Iterable = ()) -> Sequence:
-        stmt = select(model).where(model.learner_id.in_(ids)).order_by(*order)
-        return (await session.scalars(stmt)).all()
+        # Plain rows of the table's columns, not ORM objects: a learner's time log runs to
+        # hundreds of rows, and building an object per row cost ten times the query.
+        table = model.__table__  # type: ignore[attr-defined]
+        stmt = select(*table.c).where(table.c.learner_id.in_(ids)).order_by(*order)
+        return (await session.execute(stmt)).all()
 
     for r in await rows(m.TimeLog, (m.TimeLog.study_date, m.TimeLog.id)):
         data[r.learner_id].logs.append(LogRow(r.id, r.study_date, r.minutes, r.topic, r.created_at))

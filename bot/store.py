@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.sqlite_driver import inline_connector
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -30,27 +32,19 @@ def _prepare_sqlite(url: str) -> None:
 
 
 def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> AsyncEngine:
-    """Create the async engine; SQLite gets WAL, busy timeout, foreign keys, explicit BEGINs."""
+    """Create the async engine; SQLite runs on the loop's thread, WAL, explicit BEGINs."""
     if url.startswith("sqlite"):
         _prepare_sqlite(url)
-        engine = create_async_engine(url, echo=echo,
-                                     connect_args={"timeout": busy_timeout_ms / 1000})
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            # Let us issue BEGIN ourselves: pysqlite's implicit BEGIN is always DEFERRED.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
+        parsed = make_url(url)
+        connect = inline_connector(parsed.database or ":memory:",
+                                   uri=parsed.query.get("uri") in ("true", "1"),
+                                   busy_timeout_ms=busy_timeout_ms)
+        engine = create_async_engine(url, echo=echo, async_creator=connect)
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(conn: Any) -> None:
-            # A deferred read lock upgraded to a write ignores busy_timeout and fails with
-            # "database is locked"; transactions that will write take the lock up front.
+            # A deferred read lock upgraded to a write fails at once with "database is
+            # locked"; transactions that will write take the lock up front.
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
             conn.exec_driver_sql(f"BEGIN {mode}")
 

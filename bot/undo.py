@@ -33,12 +33,28 @@ def _row_values(obj: Base) -> dict[str, Any]:
     return {col.key: _encode(getattr(obj, col.key)) for col in mapper.column_attrs}
 
 
+# One prepared INSERT … RETURNING id per table, built on first use (see ``ChangeSet.insert``).
+_INSERTS: dict[str, Any] = {}
+
+
 class ChangeSet:
     """Collect the inverse of every write made through it, newest last."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.ops: list[dict[str, Any]] = []
+
+    async def insert(self, model: type[Base], **values: Any) -> int:
+        """Insert a row of MODEL with VALUES (no ORM object, one statement); return its id."""
+        table = model.__table__  # type: ignore[attr-defined]
+        stmt = _INSERTS.get(table.name)
+        if stmt is None:
+            stmt = _INSERTS[table.name] = insert(table).returning(table.c.id)
+        # Straight on the connection: a plain INSERT needs none of the ORM's execution steps.
+        conn = await self.session.connection()
+        row_id = int((await conn.execute(stmt, values)).scalar_one())
+        self.ops.append({"op": "delete", "table": table.name, "id": row_id})
+        return row_id
 
     async def add(self, obj: Base) -> Base:
         """Insert OBJ and remember to delete it on undo."""

@@ -2,23 +2,88 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
 from bot import models as m
 from bot.store import Store, create_engine, migrate
 from tests.conftest import in_thread
 
 
-async def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(
+async def test_sqlite_runs_in_wal_with_foreign_keys_and_never_blocks_on_a_lock(
         sqlite_store: Store) -> None:
     async with sqlite_store.read() as s:
         assert (await s.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await s.execute(text("PRAGMA foreign_keys"))).scalar() == 1
-        assert (await s.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
+        # SQLite itself never waits (that would stop the event loop): the driver does.
+        assert (await s.execute(text("PRAGMA busy_timeout"))).scalar() == 0
+
+
+async def _hold_lock(path: Path, seconds: float) -> threading.Thread:
+    held = threading.Event()
+
+    def hold() -> None:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        held.set()
+        time.sleep(seconds)
+        other.execute("COMMIT")
+        other.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    await asyncio.to_thread(held.wait)
+    return thread
+
+
+async def test_a_writer_waits_for_another_process_without_stopping_the_loop(
+        tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    in_thread(migrate, url)
+    store = Store(create_engine(url, busy_timeout_ms=3000))
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    beat = asyncio.create_task(ticker())
+    thread = await _hold_lock(path, 0.3)
+    started = time.monotonic()
+    async with store.write() as s:
+        s.add(_learner())
+    waited = time.monotonic() - started
+    beat.cancel()
+    thread.join()
+    assert waited >= 0.2  # it did wait for the other writer ...
+    assert ticks >= 10  # ... while the loop kept running other work
+    async with store.read() as s:
+        assert await s.scalar(select(func.count()).select_from(m.Learner)) == 1
+    await store.close()
+
+
+async def test_a_writer_gives_up_after_the_busy_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    in_thread(migrate, url)
+    store = Store(create_engine(url, busy_timeout_ms=100))
+    thread = await _hold_lock(path, 0.5)
+    with pytest.raises(OperationalError, match="database is locked"):
+        async with store.write() as s:
+            s.add(_learner())
+    thread.join()
+    await store.close()
 
 
 def _learner(**kw: object) -> m.Learner:

@@ -24,8 +24,8 @@ from tests.conftest import FakeClock
 
 # Command -> the most statements it may take (steady state: a learner a few days in).
 BUDGET = {
-    "/log 1h": 7,
-    "/log 30m yesterday": 7,
+    "/log 1h": 6,
+    "/log 30m yesterday": 6,
     "/done day03": 8,
     "/undone day03": 5,
     "/quiz week1 17/20": 5,

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import models as m
@@ -38,31 +38,56 @@ async def redate_milestone(unit: Unit, milestone_id: str, day: date) -> None:
 
 def _candidates(plan: Plan, touched: Iterable[str]) -> list[Milestone]:
     touched = set(touched)
-    return [ms for ms in plan.milestones if condition_tables(ms.when) & touched]
+    return [ms for ms, tables in _tables_read(plan) if tables & touched]
+
+
+_READ: dict[int, tuple[Plan, tuple[tuple[Milestone, frozenset[str]], ...]]] = {}
+
+
+def _tables_read(plan: Plan) -> tuple[tuple[Milestone, frozenset[str]], ...]:
+    """Return each milestone of PLAN with the tables its condition reads (plans are frozen).
+
+    Kept by the plan's identity: hashing a frozen plan would walk all of it on every call.
+    """
+    known = _READ.get(id(plan))
+    if known is None or known[0] is not plan:
+        known = _READ[id(plan)] = (plan, tuple((ms, condition_tables(ms.when))
+                                               for ms in plan.milestones))
+    return known[1]
 
 
 async def new_milestones(session: AsyncSession, learner_id: int, plan: Plan,
                          touched: set[str], today: date) -> list[tuple[Milestone, date]]:
     """Return the milestones a change of TOUCHED tables reached, dated by when they held.
 
-    Only the facts of the conditions that could change are read.
+    Only the facts of the conditions that could change are read: the reached milestones and
+    the time log's two totals in one statement, the other tables' facts when a milestone
+    reading them is still open, and the time log by day only to date a milestone reached.
     """
     direct = _candidates(plan, touched)
     if not direct:
         return []
-    reached = {r.milestone_id: r.reached_on for r in (await session.execute(
-        select(m.MilestoneReached.milestone_id, m.MilestoneReached.reached_on).where(
-            m.MilestoneReached.learner_id == learner_id))).all()}
-    open_direct = [ms for ms in direct if ms.id not in reached]
+    read = dict((ms.id, tables) for ms, tables in _tables_read(plan))
+    timed = "time_logs" in frozenset().union(*(read[ms.id] for ms in direct))
+    found = (await session.execute(_REACHED_AND_TIME if timed else _REACHED,
+                                   {"learner_id": learner_id})).one()
+    reached = _parse_reached(found[0])
+    reached_ids = frozenset(reached)
+    totals = (int(found[1]), int(found[2])) if timed else None
+    open_direct = [ms for ms in direct if ms.id not in reached_ids]
     if not open_direct:
         return []
-    tables = frozenset().union(*(condition_tables(ms.when) for ms in open_direct))
-    facts = await load_facts(session, learner_id, tables)
+    tables = frozenset().union(*(read[ms.id] for ms in open_direct))
+    facts = await load_facts(session, learner_id, tables, totals=totals)
     # Milestones that only wait for other milestones may follow from the new ones.
-    followers = [ms for ms in plan.milestones
-                 if ms.id not in reached and not condition_tables(ms.when)]
+    followers = [ms for ms, needs in _tables_read(plan) if ms.id not in reached_ids
+                 and not needs]
     scope = _Scoped(plan, [*open_direct, *followers])
-    new = milestones_now_reached(facts, scope, reached)  # type: ignore[arg-type]
+    new = milestones_now_reached(facts, scope, reached_ids)  # type: ignore[arg-type]
+    if not new:
+        return []
+    if "time_logs" in tables:
+        facts = await load_facts(session, learner_id, tables)
     return date_milestones(new, facts, plan, reached, today)
 
 
@@ -78,28 +103,60 @@ class _Scoped:
         return getattr(self._plan, name)
 
 
-async def load_facts(session: AsyncSession, learner_id: int,
-                     tables: frozenset[str]) -> MilestoneFacts:
-    """Load the milestone facts of TABLES only (one query per table)."""
+_DONE = select(m.ItemDone.item_id, m.ItemDone.study_date).where(
+    m.ItemDone.learner_id == bindparam("learner_id"))
+_MOCKS = select(m.MockInterview.score, m.MockInterview.held_on).where(
+    m.MockInterview.learner_id == bindparam("learner_id"))
+_DAYS = (select(m.TimeLog.study_date, func.sum(m.TimeLog.minutes), func.count())
+         .where(m.TimeLog.learner_id == bindparam("learner_id"))
+         .group_by(m.TimeLog.study_date).order_by(m.TimeLog.study_date))
+# The reached milestones as "id=YYYY-MM-DD" joined by spaces (ids have no spaces), alone or
+# with the time log's totals: the first statement of every milestone check.
+_REACHED_IDS = (select(func.aggregate_strings(
+    m.MilestoneReached.milestone_id + "=" + cast(m.MilestoneReached.reached_on, String), " "))
+    .where(m.MilestoneReached.learner_id == bindparam("learner_id")).scalar_subquery())
+
+
+def _parse_reached(joined: str | None) -> dict[str, date]:
+    """Read ``_REACHED_IDS``' text back into milestone id -> day reached."""
+    out = {}
+    for part in (joined or "").split():
+        ident, _, day = part.rpartition("=")
+        out[ident] = date.fromisoformat(day)
+    return out
+
+
+_REACHED = select(_REACHED_IDS)
+_REACHED_AND_TIME = select(
+    _REACHED_IDS,
+    select(func.coalesce(func.sum(m.TimeLog.minutes), 0))
+    .where(m.TimeLog.learner_id == bindparam("learner_id")).scalar_subquery(),
+    select(func.count()).select_from(m.TimeLog)
+    .where(m.TimeLog.learner_id == bindparam("learner_id")).scalar_subquery())
+_COUNTERS = select(m.CounterValue.counter_id, m.CounterValue.value).where(
+    m.CounterValue.learner_id == bindparam("learner_id"))
+
+
+async def load_facts(session: AsyncSession, learner_id: int, tables: frozenset[str], *,
+                     totals: tuple[int, int] | None = None) -> MilestoneFacts:
+    """Load the milestone facts of TABLES only (one query per table).
+
+    Given the time log's TOTALS (minutes, entries), its days are not read: enough to tell
+    whether an hours or logs condition holds, not when it began to.
+    """
     done: dict[str, date] = {}
     mocks: tuple[tuple[int, date], ...] = ()
     days: tuple[tuple[date, int, int], ...] = ()
     counters: dict[str, int] = {}
+    ids = {"learner_id": learner_id}
     if "items_done" in tables:
-        done = {r.item_id: r.study_date for r in (await session.execute(
-            select(m.ItemDone.item_id, m.ItemDone.study_date).where(
-                m.ItemDone.learner_id == learner_id))).all()}
+        done = {r.item_id: r.study_date for r in (await session.execute(_DONE, ids)).all()}
     if "mock_interviews" in tables:
-        mocks = tuple((r.score, r.held_on) for r in (await session.execute(
-            select(m.MockInterview.score, m.MockInterview.held_on).where(
-                m.MockInterview.learner_id == learner_id))).all())
-    if "time_logs" in tables:
-        days = tuple((r[0], int(r[1]), int(r[2])) for r in (await session.execute(
-            select(m.TimeLog.study_date, func.sum(m.TimeLog.minutes), func.count())
-            .where(m.TimeLog.learner_id == learner_id)
-            .group_by(m.TimeLog.study_date).order_by(m.TimeLog.study_date))).all())
+        mocks = tuple((r.score, r.held_on) for r in (await session.execute(_MOCKS, ids)).all())
+    if "time_logs" in tables and totals is None:
+        days = tuple((r[0], int(r[1]), int(r[2]))
+                     for r in (await session.execute(_DAYS, ids)).all())
     if "counters" in tables:
-        counters = {r.counter_id: r.value for r in (await session.execute(
-            select(m.CounterValue.counter_id, m.CounterValue.value).where(
-                m.CounterValue.learner_id == learner_id))).all()}
-    return MilestoneFacts(done, mocks, days, counters)
+        counters = {r.counter_id: r.value
+                    for r in (await session.execute(_COUNTERS, ids)).all()}
+    return MilestoneFacts(done, mocks, days, counters, totals=totals)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from bot import models as m
 from bot.actors import Actor
@@ -17,12 +17,13 @@ from bot.services.base import Service
 from bot.services.units import Unit
 from bot.values import TODAY, StudyDay
 
+_DAY_MINUTES = select(func.coalesce(func.sum(m.TimeLog.minutes), 0)).where(
+    m.TimeLog.learner_id == bindparam("learner_id"), m.TimeLog.study_date == bindparam("day"))
+
 
 async def day_minutes(u: Unit, day: date) -> int:
     """Return the minutes already logged on DAY (one aggregate query)."""
-    return int(await u.session.scalar(select(func.coalesce(func.sum(m.TimeLog.minutes), 0))
-                                      .where(m.TimeLog.learner_id == u.row.id,
-                                             m.TimeLog.study_date == day)) or 0)
+    return int(await u.conn.scalar(_DAY_MINUTES, {"learner_id": u.row.id, "day": day}) or 0)
 
 
 def check_log_day(u: Unit, day: date) -> None:
@@ -44,8 +45,8 @@ async def add_log(u: Unit, day: date, minutes: int, topic: str | None) -> int:
         raise InputError(
             f"{day.isoformat()} already has {fmt_hours(already)} logged; a day cannot pass "
             f"24h, so at most {fmt_hours(left)} more fits.")
-    await u.changes.add(m.TimeLog(learner_id=u.row.id, study_date=day, minutes=minutes,
-                                  topic=topic, created_at=u.now))
+    await u.changes.insert(m.TimeLog, learner_id=u.row.id, study_date=day, minutes=minutes,
+                           topic=topic, created_at=u.now)
     return already + minutes
 
 

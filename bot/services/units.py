@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot import models as m
 from bot.actors import Actor
 from bot.errors import StateError
-from bot.learners import learner_of
+from bot.learners import ACTOR_LEARNER, actor_params
 from bot.limits import UNDO_KEEP
 from bot.outbox import outbox_key
 from bot.outcomes import Outcome
@@ -49,6 +49,16 @@ PRUNE_EVERY = 10  # prune the undo log on every tenth entry: 50 to 59 entries ar
 TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "08000", "08003", "08006", "57P01"}
 
 
+# The unit's first statement, prepared once: the learner row locked, and whether notices
+# wait for them. (Nothing else rides on it: on PostgreSQL a subquery here reads the snapshot
+# taken before the statement waited for the lock, and may miss what the holder just wrote.)
+_LOCK_LEARNER = select(
+    m.Learner,
+    select(m.Notice.id).where(m.Notice.learner_id == m.Learner.id).exists(),
+).where(ACTOR_LEARNER).with_for_update(of=m.Learner)
+_UNDO_ENTRY = insert(m.UndoEntry.__table__).returning(m.UndoEntry.__table__.c.id)
+
+
 @dataclass
 class Unit:
     """One open change of one learner: the session, the locked row, its plan and study day."""
@@ -66,6 +76,13 @@ class Unit:
     @property
     def learner_id(self) -> int:
         return self.row.id
+
+    @property
+    def conn(self) -> AsyncConnection:
+        """The unit's connection, for plain statements that need no ORM step (no autoflush)."""
+        return self._conn
+
+    _conn: AsyncConnection = field(init=False, repr=False)
 
     async def find(self, model: type, **where: Any) -> Any:
         """Return this learner's row of MODEL matching WHERE, or None."""
@@ -127,17 +144,14 @@ class Units:
     async def change(self, actor: Actor, description: str = "change") -> AsyncIterator[Unit]:
         """Open one change of ACTOR's tracker; on exit record milestones and the undo entry."""
         async with self.ctx.store.write() as session:
-            # One statement: the locked learner row, and whether notices wait for them.
-            waiting = select(m.Notice.id).where(m.Notice.learner_id == m.Learner.id).exists()
-            stmt = select(m.Learner, waiting).where(learner_of(actor)).with_for_update(
-                of=m.Learner)
-            found = (await session.execute(stmt)).first()
+            found = (await session.execute(_LOCK_LEARNER, actor_params(actor))).first()
             if found is None:
                 raise StateError(NOT_STARTED)
             row, has_notices = found
             unit = Unit(session, row, self.ctx.plan_for(row), self.ctx.today_for(row),
                         self.ctx.now(), ChangeSet(session), description,
                         has_notices=bool(has_notices))
+            unit._conn = await session.connection()
             yield unit
             await self._finish(unit)
 
@@ -178,11 +192,11 @@ class Units:
             await record_milestone(unit, ms.id, day, announced=False)
             unit.celebrations.append(Celebration(ms.id, ms.title, ms.kind, day))
             await _mark_announced(unit, ms, day)
-        entry_id = await unit.session.scalar(insert(m.UndoEntry).values(
-            learner_id=unit.row.id, description=unit.description[:300], ops=unit.changes.ops,
-            created_at=unit.now).returning(m.UndoEntry.id))
+        entry_id = await unit.conn.scalar(_UNDO_ENTRY, {
+            "learner_id": unit.row.id, "description": unit.description[:300],
+            "ops": unit.changes.ops, "created_at": unit.now})
         if entry_id is not None and entry_id % PRUNE_EVERY == 0:
-            await _prune_undo(unit.session, unit.row.id)
+            await _prune_undo(unit.conn, unit.row.id)
 
 
 async def _mark_announced(unit: Unit, ms: Milestone, day: date) -> None:
@@ -198,12 +212,15 @@ async def _mark_announced(unit: Unit, ms: Milestone, day: date) -> None:
         attempts=0, claimed_at=unit.now, sent_at=unit.now))
 
 
-async def _prune_undo(session: AsyncSession, learner_id: int) -> None:
-    oldest_kept = (select(m.UndoEntry.id).where(m.UndoEntry.learner_id == learner_id)
-                   .order_by(m.UndoEntry.id.desc()).offset(UNDO_KEEP - 1).limit(1)
-                   .scalar_subquery())
-    await session.execute(delete(m.UndoEntry).where(
-        m.UndoEntry.learner_id == learner_id, m.UndoEntry.id < oldest_kept))
+_UNDO = m.UndoEntry.__table__.c
+_PRUNE_UNDO = delete(m.UndoEntry.__table__).where(
+    _UNDO.learner_id == bindparam("learner_id"),
+    _UNDO.id < select(_UNDO.id).where(_UNDO.learner_id == bindparam("learner_id"))
+    .order_by(_UNDO.id.desc()).offset(UNDO_KEEP - 1).limit(1).scalar_subquery())
+
+
+async def _prune_undo(conn: AsyncConnection, learner_id: int) -> None:
+    await conn.execute(_PRUNE_UNDO, {"learner_id": learner_id})
 
 
 async def take_notices(session: AsyncSession, learner_id: int) -> list[str]:

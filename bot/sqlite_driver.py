@@ -1,0 +1,202 @@
+"""SQLite on the event loop's own thread: an aiosqlite-shaped connection without thread hops.
+
+SQLAlchemy's ``sqlite+aiosqlite`` dialect talks to an object with aiosqlite's interface.
+aiosqlite runs every call in a worker thread, and each statement costs four round trips
+to it (open a cursor, execute, fetch, close): on this project's machine about 250 µs per
+statement, more than the statement itself (tens of µs for our indexed one-learner queries,
+which read pages SQLite or the OS already holds in memory). This class offers the same
+interface but runs each statement directly, so a unit of work costs its statements and one
+thread hop: the commit of a transaction that wrote, the one step that writes to the disk
+(WAL frames, and now and then a checkpoint), runs on a commit thread, so a slow disk never
+stops the loop (measured in ``bench/bench_latency.py`` and ``bench_core.py``).
+
+Waiting for a lock is the one thing that must not block the loop: the connection's own
+``busy_timeout`` is 0, and a statement that starts outside a transaction (``BEGIN
+IMMEDIATE`` above all) and finds the database locked by another process is retried here with
+``asyncio.sleep`` between attempts, until ``busy_timeout_ms`` has passed. Inside a
+transaction SQLite's busy answers are not worth waiting for (a read snapshot that cannot be
+upgraded stays so), so they are raised at once, as SQLite itself would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable, Generator, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL",
+           "PRAGMA busy_timeout=0")
+FIRST_WAIT = 0.002  # seconds; doubled after each busy answer up to LONGEST_WAIT
+LONGEST_WAIT = 0.05
+
+
+_COMMITS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-commit")
+
+
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    """Tell whether SQLite refused because another connection holds the lock."""
+    text = str(exc)
+    return "database is locked" in text or "database is busy" in text
+
+
+class InlineCursor:
+    """An aiosqlite-shaped cursor whose calls run at once on the caller's thread."""
+
+    arraysize = 1
+
+    def __init__(self, connection: InlineConnection, cursor: sqlite3.Cursor) -> None:
+        self._connection = connection
+        self._cursor = cursor
+
+    async def __aenter__(self) -> InlineCursor:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._cursor.close()
+
+    async def execute(self, sql: str, parameters: Any = None) -> InlineCursor:
+        args = (sql,) if parameters is None else (sql, parameters)
+        await self._connection.run(self._cursor.execute, *args)
+        return self
+
+    async def executemany(self, sql: str, parameters: Iterable[Any]) -> InlineCursor:
+        await self._connection.run(self._cursor.executemany, sql, parameters)
+        return self
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._cursor.fetchmany(size) if size else self._cursor.fetchmany()
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+    async def nextset(self) -> None:
+        return None
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+
+class InlineConnection:
+    """An aiosqlite-shaped connection over one ``sqlite3`` connection, used from the loop."""
+
+    def __init__(self, conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
+        self._conn: sqlite3.Connection | None = conn
+        self.busy_timeout = busy_timeout_ms / 1000
+        self._committed_changes = conn.total_changes
+
+    @property
+    def _connection(self) -> sqlite3.Connection | None:  # what SQLAlchemy checks for "open"
+        return self._conn
+
+    def _open(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise ValueError("no active connection")
+        return self._conn
+
+    async def run(self, call: Callable[..., Any], *args: Any) -> Any:
+        """Run CALL; outside a transaction, wait (without blocking) while the file is locked."""
+        conn = self._open()
+        if conn.in_transaction:
+            return call(*args)
+        deadline = time.monotonic() + self.busy_timeout
+        wait = FIRST_WAIT
+        while True:
+            try:
+                return call(*args)
+            except sqlite3.OperationalError as exc:
+                left = deadline - time.monotonic()
+                if not is_busy(exc) or left <= 0:
+                    raise
+                await asyncio.sleep(min(wait, left))
+                wait = min(wait * 2, LONGEST_WAIT)
+
+    def cursor(self) -> InlineCursor:
+        return InlineCursor(self, self._open().cursor())
+
+    async def execute(self, sql: str, parameters: Any = None) -> InlineCursor:
+        cursor = self.cursor()
+        return await cursor.execute(sql, parameters)
+
+    async def execute_fetchall(self, sql: str, parameters: Any = None) -> list[Any]:
+        cursor = await self.execute(sql, parameters)
+        try:
+            return await cursor.fetchall()
+        finally:
+            await cursor.close()
+
+    async def commit(self) -> None:
+        conn = self._open()
+        if conn.total_changes == self._committed_changes:
+            conn.commit()  # a read transaction: nothing to write, nothing to wait for
+            return
+        # The one step that writes to the disk (the WAL, and a checkpoint now and then): off
+        # the loop, on one thread for the process (one writer at a time anyway).
+        await asyncio.get_running_loop().run_in_executor(_COMMITS, conn.commit)
+        self._committed_changes = conn.total_changes
+
+    async def rollback(self) -> None:
+        conn = self._open()
+        conn.rollback()  # discards pages in memory: no disk write
+        self._committed_changes = conn.total_changes
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def stop(self) -> None:
+        """Close at once (SQLAlchemy's forced terminate)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    async def create_function(self, *args: Any, **kwargs: Any) -> None:
+        self._open().create_function(*args, **kwargs)
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._open().isolation_level
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._open().in_transaction
+
+    def __await__(self) -> Generator[Any, None, InlineConnection]:
+        async def ready() -> InlineConnection:
+            return self
+
+        return ready().__await__()
+
+
+def inline_connector(database: str, *, uri: bool = False,
+                     busy_timeout_ms: int = 5000) -> Callable[[], Awaitable[InlineConnection]]:
+    """Return SQLAlchemy's ``async_creator``: open DATABASE in autocommit mode, WAL, pragmas set."""
+    async def connect() -> InlineConnection:
+        # isolation_level=None: we issue BEGIN ourselves (pysqlite's implicit one is DEFERRED);
+        # check_same_thread=False only lets the pool close it from a finaliser.
+        conn = sqlite3.connect(database, timeout=0, isolation_level=None, uri=uri,
+                               check_same_thread=False)
+        inline = InlineConnection(conn, busy_timeout_ms)
+        for pragma in PRAGMAS:  # switching to WAL takes the lock: wait for it like any write
+            await inline.run(conn.execute, pragma)
+        return inline
+
+    return connect
