@@ -5,10 +5,15 @@ aiosqlite runs every call in a worker thread, and each statement costs four roun
 to it (open a cursor, execute, fetch, close): on this project's machine about 250 µs per
 statement, more than the statement itself (tens of µs for our indexed one-learner queries,
 which read pages SQLite or the OS already holds in memory). This class offers the same
-interface but runs each statement directly, so a unit of work costs its statements and one
-thread hop: the commit of a transaction that wrote, the one step that writes to the disk
-(WAL frames, and now and then a checkpoint), runs on a commit thread, so a slow disk never
-stops the loop (measured in ``bench/bench_latency.py`` and ``bench_core.py``).
+interface but runs each statement directly, so a unit of work costs its statements only
+(measured in ``bench/bench_latency.py`` and ``bench_core.py``).
+
+The disk stays off the loop: in WAL mode with ``synchronous=NORMAL`` a commit appends its
+pages to the WAL file and does not wait for the disk (no fsync); the one step that does, the
+checkpoint that copies the WAL back into the database file, is taken off the commit
+(``wal_autocheckpoint=0``) and run by ``Checkpointer`` on its own thread and connection every
+``CHECKPOINT_EVERY`` committed writes. (A commit on a worker thread instead cost 2 to 4 ms on
+a loaded machine, waiting for the thread and then the loop to be scheduled, against 0.1 ms.)
 
 Waiting for a lock is the one thing that must not block the loop: the connection's own
 ``busy_timeout`` is 0, and a statement that starts outside a transaction (``BEGIN
@@ -21,19 +26,72 @@ upgraded stays so), so they are raised at once, as SQLite itself would.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Generator, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL",
-           "PRAGMA busy_timeout=0")
+           "PRAGMA busy_timeout=0", "PRAGMA wal_autocheckpoint=0")
+CHECKPOINT_EVERY = 200  # committed write transactions between two checkpoints
 FIRST_WAIT = 0.002  # seconds; doubled after each busy answer up to LONGEST_WAIT
 LONGEST_WAIT = 0.05
 
 
-_COMMITS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-commit")
+
+
+class Checkpointer:
+    """Copy the WAL back into the database file on a thread, every so many writes."""
+
+    def __init__(self, database: str, *, uri: bool = False,
+                 every: int = CHECKPOINT_EVERY) -> None:
+        self.database, self.uri, self.every = database, uri, every
+        self.writes = 0
+        self.checkpoints = 0
+        self._running: Future[None] | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._thread: ThreadPoolExecutor | None = None
+
+    def wrote(self) -> None:
+        """Count one committed write; start a checkpoint when enough have piled up."""
+        self.writes += 1
+        if self.writes >= self.every and (self._running is None or self._running.done()):
+            self.writes = 0
+            if self._thread is None:
+                self._thread = ThreadPoolExecutor(max_workers=1,
+                                                  thread_name_prefix="sqlite-checkpoint")
+            self._running = self._thread.submit(self.checkpoint)
+
+    def checkpoint(self) -> None:
+        """Run a PASSIVE checkpoint (it waits for no reader or writer)."""
+        if self._conn is None:
+            self._conn = sqlite3.connect(self.database, timeout=5, uri=self.uri,
+                                         check_same_thread=False)
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self.checkpoints += 1
+        except sqlite3.Error as exc:  # the next one will catch up
+            log.warning("SQLite checkpoint failed: %s", exc)
+
+    def wait(self) -> None:
+        """Wait for the running checkpoint, if any (blocking)."""
+        if self._running is not None:
+            self._running.result()
+
+    def close(self) -> None:
+        """Wait for a running checkpoint and stop the thread (SQLite checkpoints on its own
+        when the last connection closes; the engine may open new ones and start it again)."""
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
+        self._running = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -97,9 +155,11 @@ class InlineCursor:
 class InlineConnection:
     """An aiosqlite-shaped connection over one ``sqlite3`` connection, used from the loop."""
 
-    def __init__(self, conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    def __init__(self, conn: sqlite3.Connection, busy_timeout_ms: int,
+                 checkpointer: Checkpointer | None = None) -> None:
         self._conn: sqlite3.Connection | None = conn
         self.busy_timeout = busy_timeout_ms / 1000
+        self.checkpointer = checkpointer
         self._committed_changes = conn.total_changes
 
     @property
@@ -144,13 +204,11 @@ class InlineConnection:
 
     async def commit(self) -> None:
         conn = self._open()
-        if conn.total_changes == self._committed_changes:
-            conn.commit()  # a read transaction: nothing to write, nothing to wait for
-            return
-        # The one step that writes to the disk (the WAL, and a checkpoint now and then): off
-        # the loop, on one thread for the process (one writer at a time anyway).
-        await asyncio.get_running_loop().run_in_executor(_COMMITS, conn.commit)
-        self._committed_changes = conn.total_changes
+        conn.commit()
+        if conn.total_changes != self._committed_changes:
+            self._committed_changes = conn.total_changes
+            if self.checkpointer is not None:
+                self.checkpointer.wrote()
 
     async def rollback(self) -> None:
         conn = self._open()
@@ -186,15 +244,19 @@ class InlineConnection:
         return ready().__await__()
 
 
-def inline_connector(database: str, *, uri: bool = False,
-                     busy_timeout_ms: int = 5000) -> Callable[[], Awaitable[InlineConnection]]:
-    """Return SQLAlchemy's ``async_creator``: open DATABASE in autocommit mode, WAL, pragmas set."""
+def inline_connector(database: str, *, uri: bool = False, busy_timeout_ms: int = 5000,
+                     checkpointer: Checkpointer | None = None,
+                     ) -> Callable[[], Awaitable[InlineConnection]]:
+    """Return SQLAlchemy's ``async_creator``: open DATABASE in autocommit mode, WAL, pragmas set.
+
+    Its connections count their writes on CHECKPOINTER (one per database file).
+    """
     async def connect() -> InlineConnection:
         # isolation_level=None: we issue BEGIN ourselves (pysqlite's implicit one is DEFERRED);
         # check_same_thread=False only lets the pool close it from a finaliser.
         conn = sqlite3.connect(database, timeout=0, isolation_level=None, uri=uri,
                                check_same_thread=False)
-        inline = InlineConnection(conn, busy_timeout_ms)
+        inline = InlineConnection(conn, busy_timeout_ms, checkpointer)
         for pragma in PRAGMAS:  # switching to WAL takes the lock: wait for it like any write
             await inline.run(conn.execute, pragma)
         return inline

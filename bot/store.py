@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.sqlite_driver import inline_connector
+from bot.sqlite_driver import Checkpointer, inline_connector
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +36,16 @@ def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) 
     if url.startswith("sqlite"):
         _prepare_sqlite(url)
         parsed = make_url(url)
-        connect = inline_connector(parsed.database or ":memory:",
-                                   uri=parsed.query.get("uri") in ("true", "1"),
-                                   busy_timeout_ms=busy_timeout_ms)
+        database, uri = parsed.database or ":memory:", parsed.query.get("uri") in ("true", "1")
+        checkpointer = None if database == ":memory:" else Checkpointer(database, uri=uri)
+        connect = inline_connector(database, uri=uri, busy_timeout_ms=busy_timeout_ms,
+                                   checkpointer=checkpointer)
         engine = create_async_engine(url, echo=echo, async_creator=connect)
+
+        if checkpointer is not None:
+            @event.listens_for(engine.sync_engine, "engine_disposed")
+            def _on_dispose(_engine: Any) -> None:
+                checkpointer.close()
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(conn: Any) -> None:
