@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 
 import pytest
@@ -10,7 +12,7 @@ from sqlalchemy import select, text
 from bot import models as m
 from bot.grammar import COMMANDS
 from tests.conftest import dump_store
-from tests.slack.conftest import ANA, BEN, EVE, Slack, texts_sent
+from tests.slack.conftest import ANA, BEN, EVE, Slack, running, texts_sent
 
 EPH, PUB = "ephemeral", "in_channel"
 
@@ -266,3 +268,51 @@ async def test_slow_work_is_acknowledged_within_3_seconds(slack: Slack) -> None:
     [response] = await slack.standin.wait_for(
         lambda: [r for r in slack.standin.responses if r["url"] == payload["response_url"]])
     assert "Welcome aboard" in texts_sent(response)
+
+
+@pytest.fixture
+async def slack_with_owner(standin, sqlite_store, plans, clock):  # type: ignore[no-untyped-def]
+    """The Slack front with ANA as the one configured owner (``slack.owner_ids``)."""
+    async for harness in running(standin, sqlite_store, plans, clock, owner_ids=(ANA,)):
+        yield harness
+
+
+async def command_lines(caplog: pytest.LogCaptureFixture,
+                        count: int) -> list[logging.LogRecord]:
+    """Wait for COUNT command lines (each is written once its answer went out)."""
+    for _ in range(100):
+        lines = [r for r in caplog.records if r.name == "bot.commands"]
+        if len(lines) >= count:
+            return lines
+        await asyncio.sleep(0.05)
+    return lines
+
+
+async def test_status_is_for_the_configured_owners_only(
+        slack_with_owner: Slack, caplog: pytest.LogCaptureFixture) -> None:
+    slack = slack_with_owner
+    caplog.set_level(logging.INFO, logger="bot.commands")
+    await slack.reply("start")
+    kind, text = await slack.reply("status")
+    refused_kind, refused = await slack.reply("status", BEN)
+    assert kind == EPH and "Pacer status" in text and "Learners: 1" in text
+    assert "Schema: 0005 (current)" in text
+    assert refused_kind == EPH and "Only the owners of this Pacer" in refused
+    assert "Learners" not in refused
+    lines = await command_lines(caplog, 3)
+    assert [(r.command, r.front, r.outcome) for r in lines] == [  # type: ignore[attr-defined]
+        ("start", "slack", "ok"), ("status", "slack", "ok"),
+        ("status", "slack", "input error")]
+
+
+async def test_each_slack_command_logs_one_line_without_what_was_typed(
+        slack: Slack, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    await slack.reply("start")
+    await slack.reply('log 1h "secret stuff" <!everyone>')
+    await slack.reply("teleport my diary")
+    lines = await command_lines(caplog, 3)
+    assert [(r.command, r.outcome) for r in lines] == [  # type: ignore[attr-defined]
+        ("start", "ok"), ("log", "ok"), ("unknown", "input error")]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "secret stuff" not in logged and "diary" not in logged and "teleport" not in logged
