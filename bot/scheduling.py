@@ -16,6 +16,10 @@ How it works
   that pile up during one commit share the next). The tick repeats while batches come back
   full, within ``tick_budget`` seconds (default 80% of the interval, so that
   ``max_instances=1`` never has to skip a run; 0 means no budget).
+- After each scheduled tick that succeeded, the process's heartbeat row is written (one upsert
+  in a transaction of its own, ``bot.heartbeats``: name, fronts, Discord shards) and
+  ``last_tick_at`` is kept for the health check; ``tick()`` itself never writes it. Every
+  delivery's result is recorded in ``metrics`` (``bot.metrics``) by kind.
 - Several processes may tick against one PostgreSQL database: claims use ``FOR UPDATE SKIP
   LOCKED`` and the outbox key makes a second claim of the same message a no-op. SQLite is
   for one ticking process (``BEGIN IMMEDIATE`` serialises the claims).

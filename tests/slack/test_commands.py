@@ -11,8 +11,20 @@ from sqlalchemy import select, text
 
 from bot import models as m
 from bot.grammar import COMMANDS
+from bot.prometheus import PrometheusMetrics
+from bot.slack.runner import start_slack
+from bot.slack.sender import ChannelPacer
 from tests.conftest import dump_store
-from tests.slack.conftest import ANA, BEN, EVE, Slack, running, texts_sent
+from tests.slack.conftest import (
+    ANA,
+    BEN,
+    EVE,
+    Slack,
+    make_core,
+    running,
+    slack_settings,
+    texts_sent,
+)
 
 EPH, PUB = "ephemeral", "in_channel"
 
@@ -316,3 +328,27 @@ async def test_each_slack_command_logs_one_line_without_what_was_typed(
         ("start", "ok"), ("log", "ok"), ("unknown", "input error")]
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "secret stuff" not in logged and "diary" not in logged and "teleport" not in logged
+
+
+async def test_web_api_requests_and_429s_are_counted_in_the_metrics(
+        standin, sqlite_store, plans, clock) -> None:  # type: ignore[no-untyped-def]
+    settings = slack_settings(standin)
+    core = make_core(sqlite_store, plans, clock, settings)
+    metrics = core.metrics = PrometheusMetrics()
+    runtime = await start_slack(core, settings, pacer=ChannelPacer(1.0))
+    await standin.connected()
+    try:
+        harness = Slack(standin, runtime, core, clock)
+        standin.throttle("users.info", times=1, retry_after=1)
+        kind, text = await harness.reply("start")  # users.info: the profile's time zone
+        assert kind == EPH and "Europe/Berlin" in text
+    finally:
+        await runtime.stop()
+    rendered = metrics.render().decode()
+    counted = [line for line in rendered.splitlines()
+               if line.startswith(('pacer_rest_requests_total{platform="slack"}',
+                                   'pacer_rest_rate_limited_total{platform="slack"}'))]
+    requests, limited = (float(line.rsplit(" ", 1)[1]) for line in counted)
+    # auth.test, apps.connections.open, users.info refused then retried, ...
+    assert limited == 1 and requests == len(standin.calls) >= 4
+    assert 'pacer_commands_total{command="start",front="slack",outcome="ok"} 1.0' in rendered
