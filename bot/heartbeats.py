@@ -16,6 +16,7 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -67,7 +68,7 @@ class ProcessBeat:
         return json.dumps(out)
 
 
-def _insert(dialect: str):  # type: ignore[no-untyped-def]
+def _insert(dialect: str) -> Any:
     return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
 

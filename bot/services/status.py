@@ -27,7 +27,7 @@ from bot import models as m
 from bot.heartbeats import Heartbeat, heartbeats
 from bot.outbox import oldest_due
 from bot.services.context import Context
-from bot.store import code_revision, database_revision, safe_url
+from bot.store import code_revision, database_revision
 
 FAILED_WINDOW = timedelta(days=1)  # failed outbox rows counted: due within the last day
 DEFAULT_STALE_AFTER = timedelta(seconds=90)  # three default tick intervals
@@ -117,7 +117,7 @@ class StatusService:
                   for k, v in counts.items()}
         return Status(
             now=now, version=__version__, database=store.dialect,
-            database_url=safe_url(store.engine.url.render_as_string(hide_password=False)),
+            database_url=store.engine.url.render_as_string(hide_password=True),
             schema_database=await database_revision(store), schema_code=code_revision(),
             learners=learners, lag_seconds=0.0 if due is None else (now - due).total_seconds(),
             oldest_due=due, outbox=outbox, processes=processes)
