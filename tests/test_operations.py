@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import time, timedelta
 from pathlib import Path
@@ -344,3 +346,23 @@ async def test_health_fails_when_the_store_does_not_answer(clock: FakeClock) -> 
 
 def test_metrics_are_off_by_default() -> None:
     assert Settings().metrics == MetricsSettings(enabled=False, host="127.0.0.1", port=9108)
+
+
+def test_without_the_extra_metrics_off_still_work_and_on_is_refused_clearly() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['prometheus_client'] = None  # as if the metrics extra were missing\n"
+        "from bot.config import ConfigError\n"
+        "from bot.prometheus import AVAILABLE, build_metrics\n"
+        "import bot.app, bot.metrics_server\n"
+        "assert not AVAILABLE and not build_metrics(False).enabled\n"
+        "try:\n"
+        "    build_metrics(True)\n"
+        "except ConfigError as exc:\n"
+        "    print(exc)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "pip install 'pacer[metrics]'" in result.stdout
