@@ -1,30 +1,33 @@
-"""Pacer's launcher: ``python -m bot [run|console|migrate|sync|invite|backup|export]``."""
+"""Pacer's launcher: ``python -m bot [run|console|migrate|status|sync|invite|backup|export]``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.app import build_core, setup_logging
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.app import build_core, setup_logging, start_metrics_server
 from bot.config import ConfigError, Settings, load_settings
 from bot.console import PROMPT, ConsoleFront, console_actor
 from bot.data_rights import BackupError, backup_sqlite
 from bot.errors import PacerError, PlanError
-from bot.scheduling import Dispatcher
+from bot.presenting import present
 from bot.senders import Sender
-from bot.store import migrate
+from bot.store import migrate, safe_url
 
 log = logging.getLogger(__name__)
 
 # Subcommands that do one thing and exit: their result is one line on stdout, and only
 # warnings reach stderr unless --verbose asks for the log.
-ONE_SHOT = frozenset({"migrate", "sync", "invite", "backup", "export"})
+ONE_SHOT = frozenset({"migrate", "status", "sync", "invite", "backup", "export"})
 
 
 async def _console(settings: Settings) -> int:
@@ -34,11 +37,33 @@ async def _console(settings: Settings) -> int:
     # The dispatcher prints through the front's own output, which keeps the prompt in sight.
     dispatcher = front.dispatcher(settings.scheduler)
     await dispatcher.start()  # prints reminders and digests as they fall due
+    metrics = await start_metrics_server(core, dispatcher)
     try:
         await front.run()
     finally:
+        if metrics is not None:
+            await metrics.stop()
         await dispatcher.stop()
         await core.close()
+    return 0
+
+
+async def _status(settings: Settings, as_json: bool) -> int:
+    """Print the operator's status report (text, or one JSON object)."""
+    core = await build_core(settings, migrate=False)  # a status never changes the schema
+    try:
+        status = await core.services.status.report()
+    except SQLAlchemyError as exc:
+        print(f"pacer: cannot read the database at {safe_url(settings.database.url)} "
+              f"({type(exc).__name__}); is it migrated (python -m bot migrate)?",
+              file=sys.stderr)
+        return 2
+    finally:
+        await core.close()
+    if as_json:
+        print(json.dumps(status.to_json(), indent=2))
+    else:
+        print(present(status).text)
     return 0
 
 
@@ -78,9 +103,9 @@ async def _serve(settings: Settings, discord_token: str | None) -> int:
 
             bot = create_bot(core, settings)  # no scheduler of its own: the one below
             senders["discord"] = bot.sender
-        dispatcher = Dispatcher(core.store, core.plans, senders, settings=settings.scheduler,
-                                clock=core.clock)
+        dispatcher = core.dispatcher(senders)
         await dispatcher.start()
+        metrics = await start_metrics_server(core, dispatcher)
         try:
             if bot is None:
                 await stopping.wait()
@@ -101,6 +126,8 @@ async def _serve(settings: Settings, discord_token: str | None) -> int:
                         log.error("Discord refused the token (check DISCORD_TOKEN)")
                         return 2
         finally:
+            if metrics is not None:
+                await metrics.stop()
             await dispatcher.stop()
     finally:
         if slack is not None:
@@ -188,12 +215,19 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Run Pacer, or one of its maintenance tasks.",
                                      parents=[common])
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", parents=[common],
-                   help="run on Discord when a token is configured, else the console "
-                        "(the default)")
-    sub.add_parser("console", parents=[common],
-                   help="run the console front as the local learner")
+    run = sub.add_parser("run", parents=[common],
+                         help="run on Discord when a token is configured, else the console "
+                              "(the default)")
+    console = sub.add_parser("console", parents=[common],
+                             help="run the console front as the local learner")
+    for running in (run, console):
+        running.add_argument("--json", dest="log_json", action="store_true", default=None,
+                             help="log one JSON object per line (also: log_json = true)")
     sub.add_parser("migrate", parents=[common], help="apply database migrations and exit")
+    status = sub.add_parser("status", parents=[common],
+                            help="show the version, database, schema, learners, dispatcher "
+                                 "lag, outbox and running processes, then exit")
+    status.add_argument("--json", action="store_true", help="print the report as JSON")
     sync = sub.add_parser("sync", parents=[common],
                           help="sync the Discord slash commands, then exit")
     where = sync.add_mutually_exclusive_group()
@@ -237,10 +271,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pacer: configuration error: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings, secrets,
-                  stderr_level=stderr_level(command, settings, getattr(args, "verbose", False)))
+                  stderr_level=stderr_level(command, settings, getattr(args, "verbose", False)),
+                  json_lines=getattr(args, "log_json", None))
     try:
         if command == "migrate":
             return _migrate(settings)
+        if command == "status":
+            return asyncio.run(_status(settings, args.json))
         if command == "console":
             return asyncio.run(_console(settings))
         if command == "backup":

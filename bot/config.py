@@ -49,6 +49,7 @@ class SlackSettings:
     bot_token: str | None = field(default=None, repr=False)
     app_token: str | None = field(default=None, repr=False)
     signing_secret: str | None = field(default=None, repr=False)
+    owner_ids: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -78,16 +79,29 @@ class SchedulerSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """Prometheus metrics and the health check (the ``metrics`` extra), off by default."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 9108
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     plan_dirs: tuple[str, ...] = ()
     default_plan: str = "vllm"
     log_level: str = "INFO"
     log_file: str | None = None
+    log_json: bool = False
     console_user: str = "local"
+    # How this process names itself in `python -m bot status` (default: hostname:pid).
+    process_name: str | None = None
 
     def discord_token(self) -> str | None:
         """Return the bot token from the environment, the configured file or the config."""
@@ -113,8 +127,10 @@ _SECTIONS = {
     "discord": DiscordSettings,
     "slack": SlackSettings,
     "scheduler": SchedulerSettings,
+    "metrics": MetricsSettings,
 }
-_TOP_KEYS = {"plan_dirs", "default_plan", "log_level", "log_file", "console_user"}
+_TOP_KEYS = {"plan_dirs", "default_plan", "log_level", "log_file", "log_json", "console_user",
+             "process_name"}
 
 
 def _coerce(cls: type, section: str, raw: dict[str, Any]) -> Any:
@@ -156,6 +172,8 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
                 raise ConfigError(f"[{key}] must be a table")
             kwargs[key] = _coerce(_SECTIONS[key], key, value)
         elif key in _TOP_KEYS:
+            if key == "log_json" and not isinstance(value, bool):
+                raise ConfigError("log_json must be true or false")
             kwargs[key] = tuple(value) if key == "plan_dirs" else value
         else:
             raise ConfigError(f"unknown top-level key {key!r} in the config file")

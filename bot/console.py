@@ -12,7 +12,8 @@ from typing import TextIO
 from bot.actors import Actor
 from bot.app import Core
 from bot.config import SchedulerSettings
-from bot.grammar import Grammar
+from bot.grammar import Grammar, command_name
+from bot.metrics import observe
 from bot.replies import Reply
 from bot.scheduling import Dispatcher
 from bot.senders import ConsoleSender
@@ -141,14 +142,22 @@ class ConsoleFront:
 
     def dispatcher(self, settings: SchedulerSettings) -> Dispatcher:
         """Build the dispatcher that prints reminders and digests on this console."""
-        return Dispatcher(self.core.store, self.core.plans, {PLATFORM: self.sender()},
-                          settings=settings, clock=self.core.clock)
+        return self.core.dispatcher({PLATFORM: self.sender()}, settings=settings)
 
     async def reply(self, line: str) -> Reply | None:
         """Run one line and return its reply (None for a blank line or a comment)."""
         line = line.strip()
         if not line or line.startswith("#"):
             return None
+        # One log line and one metric per line typed (never its arguments).
+        name = command_name(line, also=(c.lstrip("/") for c in WHOAMI_COMMANDS))
+        with observe(name, PLATFORM, self.core.metrics) as seen:
+            reply = await self._reply(line)
+            if reply.error:
+                seen.input_error()
+            return reply
+
+    async def _reply(self, line: str) -> Reply:
         if line.lower() in WHOAMI_COMMANDS:
             return Reply(f"You are {self.actor.external_id}.")
         if line.lower().startswith("/as "):
@@ -182,7 +191,7 @@ class ConsoleFront:
             try:
                 text = await self.handle(line)
             except Exception:  # one bad line must not end the session
-                log.exception("console command failed: %r", line)
+                log.exception("console command failed")  # the line itself may be personal
                 text = "✗ Something went wrong; the details are in the log."
             if text:
                 self.write(text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import time
 from typing import Any
 
@@ -19,6 +19,7 @@ from bot.actors import Actor
 from bot.catalogue import CATALOGUE
 from bot.errors import InputError, PacerError
 from bot.limits import TOPIC_MAX
+from bot.metrics import UNKNOWN
 from bot.presenting import present
 from bot.replies import Reply
 from bot.services import Services
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 COMMANDS = CATALOGUE
 Handler = Callable[["Grammar", Actor, list[str]], Awaitable[Any]]
 _HANDLERS: dict[str, Handler] = {}
+_CANONICAL: dict[str, str] = {}  # every name and alias -> the catalogued name
 
 
 def command(name: str, *aliases: str) -> Callable[[Handler], Handler]:
@@ -44,8 +46,21 @@ def command(name: str, *aliases: str) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         for n in (name, *aliases):
             _HANDLERS[n] = fn
+            _CANONICAL[n] = name
         return fn
     return register
+
+
+def command_name(line: str, also: Iterable[str] = ()) -> str:
+    """Name the command LINE runs by its catalogue name (or one of ALSO), else ``unknown``.
+
+    What a log line or a metric label says of a typed line: never the user's own words.
+    """
+    words = line.strip().split(maxsplit=1)
+    word = words[0].lstrip("/").lower() if words else ""
+    if word in _CANONICAL:
+        return _CANONICAL[word]
+    return word if word in set(also) else UNKNOWN
 
 
 class Grammar:
@@ -485,4 +500,4 @@ async def _help(g: Grammar, a: Actor, args: list[str]) -> Any:
                  title="Pacer commands")
 
 
-__all__ = ["COMMANDS", "DateInput", "Grammar", "command", "week_number"]
+__all__ = ["COMMANDS", "DateInput", "Grammar", "command", "command_name", "week_number"]

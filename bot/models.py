@@ -384,3 +384,19 @@ class DmChannel(Base):
     user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     channel_id: Mapped[str] = mapped_column(String(64))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProcessHeartbeat(Base):
+    """One running Pacer process as its dispatcher last reported it (``python -m bot status``).
+
+    ``shards`` is JSON text: ``[{"id": 0, "latency_ms": 41.5}]`` (a Discord front's shards; the
+    latency is null before the first heartbeat acknowledgement).
+    """
+
+    __tablename__ = "process_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_tick_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    fronts: Mapped[str] = mapped_column(String(200), default="")
+    shards: Mapped[str] = mapped_column(Text, default="[]")

@@ -105,6 +105,7 @@ class Batch:
 
     to_send: list[Claimed] = field(default_factory=list)
     recorded: dict[str, int] = field(default_factory=dict)  # status -> rows inserted
+    by_kind: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, status) -> rows
     selected: int = 0  # source rows taken (learners, milestones, stale outbox rows)
     full: bool = False  # a limit was reached: more may be due
 
@@ -207,6 +208,8 @@ async def insert_rows(session: AsyncSession, rows: Sequence[dict[str, Any]],
         for outbox_id, key in (await session.execute(stmt, list(rows[start:start + _CHUNK]))):
             r = by_key[key]
             batch.recorded[r["status"]] = batch.recorded.get(r["status"], 0) + 1
+            pair = (r["kind"], r["status"])
+            batch.by_kind[pair] = batch.by_kind.get(pair, 0) + 1
             if r["status"] == "pending":
                 batch.to_send.append(Claimed(outbox_id, key, r["kind"], r["learner_id"],
                                              r["recipient_platform"], r["recipient_id"],
@@ -241,6 +244,29 @@ async def anything_due(session: AsyncSession, now: datetime, lease: timedelta) -
         or milestone is not None
         or (_aware(pending) is not None and _aware(pending) <= now - lease)
     )
+
+
+async def oldest_due(session: AsyncSession, now: datetime) -> datetime | None:
+    """Return the due time of the oldest message due at NOW and not yet sent (one query).
+
+    "Due unsent" is: an outbox row still ``pending`` (claimed, not confirmed sent: in flight,
+    waiting for a retry, or orphaned by a crash until its lease runs out), a learner's
+    reminder, digest or snooze whose ``next_*_at`` has passed (not yet claimed), and a
+    milestone not yet announced (by the time it was reached). Rows ``sent``, ``failed``,
+    ``missed`` or ``skipped`` are settled and never count. A learner of a front that no
+    process runs counts too: their reminders are indeed not being sent.
+    """
+    L, MR, OB = m.Learner, m.MilestoneReached, m.Outbox
+    stmt = select(
+        select(func.min(L.next_reminder_at)).scalar_subquery(),
+        select(func.min(L.next_digest_at)).scalar_subquery(),
+        select(func.min(L.snoozed_until)).scalar_subquery(),
+        select(func.min(MR.reached_at)).where(MR.announced.is_(False)).scalar_subquery(),
+        select(func.min(OB.due_at)).where(OB.status == "pending").scalar_subquery(),
+    )
+    found = [_aware(t) for t in (await session.execute(stmt)).one()]
+    due = [t for t in found if t is not None and t <= now]
+    return min(due) if due else None
 
 
 def _aware(value: Any) -> datetime | None:
@@ -484,6 +510,7 @@ async def reclaim_stale(session: AsyncSession, now: datetime, batch: Batch, *,
     for r in stale:
         if now - r.due_at > grace.for_kind(r.kind):
             missed.append(r.id)
+            batch.by_kind[(r.kind, "missed")] = batch.by_kind.get((r.kind, "missed"), 0) + 1
         else:
             late = r.late or now - r.due_at > LATE_AFTER
             resend.append({"b_id": r.id, "b_late": late})

@@ -8,9 +8,11 @@ sentence a learner reads after a command is written here (views are drawn by
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bot import outcomes as o
+from bot.heartbeats import Heartbeat
 from bot.messages import road_status, sentence
 from bot.progress import fmt_hours
 from bot.quoting import quote_input
@@ -27,6 +29,7 @@ from bot.rendering import (
     render_week,
 )
 from bot.replies import Attachment, Reply
+from bot.services.status import Status
 from bot.services.views import PlansView, SettingsView, TrackerView
 from bot.settings_input import SETTINGS
 from bot.timing import as_zone
@@ -345,4 +348,60 @@ def _chart(r: o.ChartDrawn) -> Reply:
                  attachment=Attachment(r.filename, r.png, _CHART_TITLES[r.kind]))
 
 
-__all__ = ["chart_caption", "hhmm", "present", "renders"]
+# --- the operator's status ------------------------------------------------------------------
+
+
+def duration_text(seconds: float) -> str:
+    """Say a duration briefly: ``0 s``, ``42 s``, ``3 min 20 s``, ``2 h 5 min``, ``3 d 4 h``."""
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s" if s % 60 else f"{s // 60} min"
+    if s < 86400:
+        return f"{s // 3600} h {s % 3600 // 60} min"
+    return f"{s // 86400} d {s % 86400 // 3600} h"
+
+
+def _utc_text(when: datetime) -> str:
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def _process_line(p: Heartbeat, now: datetime) -> str:
+    fronts = f" ({', '.join(p.fronts)})" if p.fronts else ""
+    ago = duration_text((now - p.last_tick_at).total_seconds())
+    state = "STALE, " if p.stale else ""
+    line = (f"• {p.name}{fronts}: {state}last tick {ago} ago, up since "
+            f"{_utc_text(p.started_at)}")
+    if p.shards:
+        shards = ", ".join(f"{i}: {'…' if ms is None else f'{ms:.0f} ms'}" for i, ms in p.shards)
+        line += f"; {plural(len(p.shards), 'shard')} ({shards})"
+    return line
+
+
+@renders(Status)
+def _status(r: Status) -> Reply:
+    schema = (f"{r.schema_database} (current)" if r.schema_current else
+              f"{r.schema_database or 'not migrated'}, the code is at {r.schema_code}: run "
+              "`python -m bot migrate`")
+    lag = ("0 s (nothing waiting)" if r.oldest_due is None else
+           f"{duration_text(r.lag_seconds)} (oldest due {_utc_text(r.oldest_due)})")
+    lines = [f"Pacer {r.version} on {r.database} ({r.database_url})",
+             f"Schema: {schema}",
+             f"Learners: {r.learners}",
+             f"Dispatcher lag: {lag}"]
+    if r.outbox:
+        kinds = "; ".join(f"{kind} {c.pending} pending, {c.failed} failed"
+                          for kind, c in sorted(r.outbox.items()))
+        lines.append(f"Outbox (failed: the last day): {kinds}")
+    else:
+        lines.append("Outbox: nothing pending, nothing failed in the last day")
+    if r.processes:
+        lines.append(f"Processes ({len(r.processes)}):")
+        lines += [_process_line(p, r.now) for p in r.processes]
+    else:
+        lines.append("Processes: none has ticked in the last day")
+    return _text("\n".join(lines), "Pacer status")
+
+
+__all__ = ["chart_caption", "duration_text", "hhmm", "present", "renders"]

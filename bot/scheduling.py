@@ -16,6 +16,10 @@ How it works
   that pile up during one commit share the next). The tick repeats while batches come back
   full, within ``tick_budget`` seconds (default 80% of the interval, so that
   ``max_instances=1`` never has to skip a run; 0 means no budget).
+- After each scheduled tick that succeeded, the process's heartbeat row is written (one upsert
+  in a transaction of its own, ``bot.heartbeats``: name, fronts, Discord shards) and
+  ``last_tick_at`` is kept for the health check; ``tick()`` itself never writes it. Every
+  delivery's result is recorded in ``metrics`` (``bot.metrics``) by kind.
 - Several processes may tick against one PostgreSQL database: claims use ``FOR UPDATE SKIP
   LOCKED`` and the outbox key makes a second claim of the same message a no-op. SQLite is
   for one ticking process (``BEGIN IMMEDIATE`` serialises the claims).
@@ -82,7 +86,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import SchedulerSettings
 from bot.dispatch import KINDS, KindRegistry, Letter, Skip
+from bot.heartbeats import ProcessBeat, beat
 from bot.messages import OutMessage, with_attachment
+from bot.metrics import NO_METRICS, Metrics
 from bot.outbox import (
     Batch,
     Claimed,
@@ -178,8 +184,12 @@ class Dispatcher:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  lease: timedelta = timedelta(minutes=10), max_attempts: int = 5,
                  limiter: RateLimiter | None = None,
-                 tick_budget: float | None = None, kinds: KindRegistry = KINDS) -> None:
+                 tick_budget: float | None = None, kinds: KindRegistry = KINDS,
+                 metrics: Metrics = NO_METRICS, process: ProcessBeat | None = None) -> None:
         self.store = store
+        self.metrics = metrics
+        self.process = process  # written to process_heartbeats after each scheduled tick
+        self.last_tick_at: datetime | None = None  # the last scheduled tick that succeeded
         self.plans = plans
         self.senders = dict(senders)
         self.kinds = kinds
@@ -246,14 +256,28 @@ class Dispatcher:
         if self._stopping:
             return
         self._running = asyncio.current_task()
+        started = self._now()
         try:
             report = await self.tick()
             if report.batches:
                 log.info("dispatcher tick: %s", report)
         except Exception:
             log.exception("dispatcher tick failed; the next tick retries")
+            return
         finally:
             self._running = None
+        self.last_tick_at = started
+        try:
+            await self.beat(started)
+        except Exception:
+            log.warning("could not write this process's heartbeat", exc_info=True)
+
+    async def beat(self, now: datetime | None = None) -> None:
+        """Write this process's heartbeat row (its own small transaction, never a claim's)."""
+        if self.process is None:
+            return
+        async with self.store.write() as session:
+            await beat(session, self.process, self._now() if now is None else utc(now))
 
     # --- the tick --------------------------------------------------------------------------
 
@@ -304,6 +328,9 @@ class Dispatcher:
                     break
                 await claim(session, now, batch, limit=room, **common)
         self._fresh = False
+        for (kind, status), count in batch.by_kind.items():
+            if status in ("missed", "skipped"):
+                self.metrics.delivery(kind, status, count)
         return batch
 
     # --- delivery --------------------------------------------------------------------------
@@ -323,10 +350,12 @@ class Dispatcher:
                 log.exception("could not build outbox row %s (%s)", row.id, row.key)
                 marks.add(Mark(row.id, "failed", now, f"could not build: {type(exc).__name__}"))
                 report.failed += 1
+                self.metrics.delivery(row.kind, "failed")
                 continue
             if isinstance(built, Skip):
                 marks.add(Mark(row.id, "skipped", now, built.reason))
                 report.skipped += 1
+                self.metrics.delivery(row.kind, "skipped")
             else:
                 jobs.append((row, built))
         # One recipient's letters go one after the other (in claim order), recipients side by
@@ -383,6 +412,7 @@ class Dispatcher:
                 return
             marks.add(Mark(row.id, "sent", self._now()))
             report.sent += 1
+            self.metrics.delivery(row.kind, "sent")
 
     async def _failed(self, row: Claimed, letter: Letter, message: OutMessage,
                       exc: DeliveryError, report: TickReport, marks: MarkWriter) -> None:
@@ -393,6 +423,7 @@ class Dispatcher:
                 marks.add(Mark(row.id, "sent", now, "DM closed; posted in the fallback channel"))
                 report.sent += 1
                 report.fallback += 1
+                self.metrics.delivery(row.kind, "sent")
                 return
             try:
                 async with self.store.write() as session:
@@ -403,12 +434,14 @@ class Dispatcher:
         if exc.permanent or exc.closed_dm:
             marks.add(Mark(row.id, "failed", now, error))
             report.failed += 1
+            self.metrics.delivery(row.kind, "failed")
             log.info("outbox row %s failed: %s", row.key, error)
             return
         give_up = row.attempts + 1 >= self.max_attempts
         marks.add(Mark(row.id, "failed" if give_up else "pending", now, error, retry=True))
         if give_up:
             report.failed += 1
+            self.metrics.delivery(row.kind, "failed")
         else:
             report.retried += 1
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -101,6 +103,32 @@ def alembic_config(url: str) -> Any:
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
+
+
+@functools.cache
+def code_revision() -> str | None:
+    """Return the newest migration of this code (Alembic's head)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+async def database_revision(store: Store) -> str | None:
+    """Return the migration the database is at (None: not migrated, or unreadable)."""
+    try:
+        async with store.read() as session:
+            return (await session.execute(
+                text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
+    except SQLAlchemyError:
+        return None
+
+
+def safe_url(url: str) -> str:
+    """Return URL with its password hidden (it may be shown to an operator or logged)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparsable URL)"
 
 
 def migrate(url: str, revision: str = "head") -> None:

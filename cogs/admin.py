@@ -1,4 +1,5 @@
-"""Administration: /pacer sync (the bot's owner), /pacer channel and /pacer plan (managers)."""
+"""Administration: /pacer sync and /pacer status (the bot's owner), /pacer channel and /pacer
+plan (managers)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,13 @@ class Admin(commands.GroupCog, group_name="pacer",
         where = "this server" if scope.value == "guild" else "every server"
         await show(interaction, Reply(f"Synced {len(synced)} commands to {where}.",
                                       title="Commands synced"))
+
+    @app_commands.command(name="status",
+                          description="Show Pacer's version, database, dispatcher lag, outbox "
+                                      "and processes (bot owner only)")
+    @app_commands.check(owner_only)
+    async def status(self, interaction: discord.Interaction) -> None:
+        await respond(interaction, self.bot.core.services.status.report())  # private
 
     @app_commands.command(name="channel",
                           description="Set the channel for reminders that cannot be sent by DM")

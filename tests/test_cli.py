@@ -20,6 +20,7 @@ SUBCOMMANDS = [
     ["run"],
     ["console"],
     ["migrate"],
+    ["status"],
     ["sync", "--guild", "1"],
     ["invite", "--client-id", "1"],
     ["backup", "b.sqlite3"],
@@ -124,6 +125,44 @@ def test_verbose_shows_the_log_with_secrets_redacted(tmp_path: Path, onboarded: 
     assert "[redacted]" in result.stderr
     assert TOKEN not in result.stderr
     assert len(result.stdout.splitlines()) == 1
+
+
+def test_status_prints_the_report(tmp_path: Path, onboarded: Path) -> None:
+    result = pacer(["status", "--config", str(onboarded)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    out = result.stdout
+    assert out.startswith("Pacer 0.1.0 on sqlite (sqlite+aiosqlite:///")
+    assert "Schema: 0005 (current)" in out and "Learners: 1" in out
+    assert "Dispatcher lag: " in out and "Outbox" in out
+    # The console that onboarded dana ticked once at its start: its process row is there.
+    assert "Processes (1):" in out and "(console): last tick" in out
+
+
+def test_status_json_parses(tmp_path: Path, onboarded: Path) -> None:
+    result = pacer(["status", "--json", "--config", str(onboarded)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["learners"] == 1 and report["database"]["kind"] == "sqlite"
+    assert report["database"]["schema"] == report["database"]["code_schema"] == "0005"
+    assert [p["fronts"] for p in report["processes"]] == [["console"]]
+
+
+def test_status_of_a_database_never_migrated_says_so(tmp_path: Path) -> None:
+    result = pacer(["status", "--config", str(write_config(tmp_path))], tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "is it migrated (python -m bot migrate)?" in result.stderr
+
+
+def test_the_console_logs_json_lines_with_json(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    result = pacer(["console", "--json", "--verbose", "--config", str(config)], tmp_path,
+                   stdin='/start Europe/Berlin\n/log 2h "secret stuff"\n/quit\n')
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    commands = [r for r in records if r["logger"] == "bot.commands"]
+    assert [(r["command"], r["outcome"]) for r in commands] == [("start", "ok"), ("log", "ok")]
+    assert "secret stuff" not in result.stderr
 
 
 def test_migrate_is_quiet_too(tmp_path: Path) -> None:

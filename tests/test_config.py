@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import _RedactSecrets
-from bot.config import DEFAULT_DB_URL, ConfigError, load_settings
+from bot.config import DEFAULT_DB_URL, ConfigError, MetricsSettings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,3 +119,21 @@ def test_the_token_never_reaches_the_log_even_at_debug(tmp_path: Path) -> None:
     assert "DEBUG" in result.stderr  # --verbose: the log reached stderr too
     assert token not in logged
     assert token.split(".")[-1] not in logged
+
+
+def test_the_operator_settings_load_typed(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PACER_DATABASE_URL", raising=False)
+    example = load_settings(ROOT / "config.example.toml")
+    assert example.metrics == MetricsSettings() and example.log_json is False
+    assert example.slack.owner_ids == () and example.process_name is None
+    path = tmp_path / "config.toml"
+    path.write_text('log_json = true\nprocess_name = "pacer-1"\n[metrics]\nenabled = true\n'
+                    'port = 9200\n[slack]\nowner_ids = ["U012ABCDEF"]\n', encoding="utf-8")
+    settings = load_settings(path)
+    assert settings.metrics == MetricsSettings(enabled=True, port=9200)
+    assert settings.log_json and settings.process_name == "pacer-1"
+    assert settings.slack.owner_ids == ("U012ABCDEF",)
+    path.write_text("log_json = 'yes'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="log_json must be true or false"):
+        load_settings(path)

@@ -6,6 +6,7 @@ Discord's OpenAPI description (after each scenario: no violations).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -22,6 +23,7 @@ import pytest_asyncio
 
 from bot.config import ConfigError, Settings
 from bot.discord.client import cog_names, run_discord
+from bot.discord.observed import shard_latencies
 from bot.discord.replies import pack, split_text, text_embeds
 from bot.discord.sync import INVITE_PERMISSIONS, invite_from_cli, sync_from_cli
 from bot.grammar import Grammar
@@ -329,6 +331,7 @@ VALID = [
     Case("import", lambda c: {"file": c.ids["tracker"]}, "Import preview", prep=_tracker_file),
     Case("pacer sync", lambda c: {"scope": "global" if c.dm else "guild"}, "Synced",
          as_owner=True),
+    Case("pacer status", None, "Dispatcher lag", as_owner=True),
 ]
 GUILD_ONLY = {"pacer channel", "pacer plan"}
 VALID_GUILD_ONLY = [Case("pacer channel", None, "will be posted in"),
@@ -463,6 +466,8 @@ BAD = [
     Bad("pacer plan", {"plan": "vllm"}, "A plan is chosen for a server", dm=True),
     Bad("pacer plan", {"plan": "nosuch"}, "vllm"),
     Bad("pacer sync", {"scope": "guild"}, "Only the owner of this Pacer bot"),
+    Bad("pacer status", None, "Only the owner of this Pacer bot"),
+    Bad("pacer status", None, "Only the owner of this Pacer bot", dm=True),
 ]
 
 
@@ -482,6 +487,57 @@ async def test_bad_input_is_ephemeral_specific_and_changes_nothing(world: World,
     assert answer.flags == (0 if case.dm else 64)
     assert [e["color"] for e in answer.embeds] == [0xED4245]
     assert await dump_store(world.core.store) == before
+
+
+async def command_lines(caplog: pytest.LogCaptureFixture, command: str,
+                        count: int) -> list[logging.LogRecord]:
+    """Wait for COUNT lines of COMMAND (each is written once its answer went out)."""
+    for _ in range(100):
+        lines = [r for r in caplog.records if r.name == "bot.commands"
+                 and getattr(r, "command", None) == command]
+        if len(lines) >= count:
+            return lines
+        await asyncio.sleep(0.05)
+    return lines
+
+
+async def test_the_owner_sees_the_status_privately(world: World,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    learner = world.new_user()
+    await world.onboard(learner)
+    caplog.set_level(logging.INFO, logger="bot.commands")
+    answer = await world.ask("pacer status", user=world.standin.owner)
+    refused = await world.ask("pacer status", user=learner)
+    assert answer.ephemeral and answer.embeds[0]["title"] == "Pacer status"
+    assert "Schema: 0005 (current)" in answer.text and "Learners: " in answer.text
+    assert "Only the owner" in refused.text and refused.flags == 64
+    lines = await command_lines(caplog, "pacer status", 2)
+    assert [(r.command, r.front, r.outcome) for r in lines] == [  # type: ignore[attr-defined]
+        ("pacer status", "discord", "ok"), ("pacer status", "discord", "input error")]
+    assert all(str(learner["username"]) not in r.getMessage() for r in lines)
+
+
+async def test_each_slash_command_logs_one_line_without_its_options(
+        world: World, caplog: pytest.LogCaptureFixture) -> None:
+    user = world.new_user()
+    await world.onboard(user)
+    caplog.set_level(logging.INFO)
+    await world.ask("log", {"duration": "1h", "topic": "secret stuff @everyone"}, user=user)
+    await world.ask("log", {"duration": "99h"}, user=user)
+    lines = await command_lines(caplog, "log", 2)
+    assert [(r.command, r.outcome) for r in lines] == [  # type: ignore[attr-defined]
+        ("log", "ok"), ("log", "input error")]
+    assert all(isinstance(r.latency_ms, int) for r in lines)  # type: ignore[attr-defined]
+    assert not any("secret" in r.getMessage() or "99h" in r.getMessage()
+                   for r in caplog.records)
+
+
+async def test_the_heartbeat_reports_the_connected_shard(world: World) -> None:
+    [(shard, seconds)] = shard_latencies(world.bot)
+    assert shard == 0 and (seconds is None or seconds >= 0)
+    assert "discord" in world.core.process.fronts
+    [reported] = json.loads(world.core.process.shards_json())
+    assert reported["id"] == 0 and set(reported) == {"id", "latency_ms"}
 
 
 async def test_unknown_command_gets_a_specific_ephemeral_answer(world: World) -> None:

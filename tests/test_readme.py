@@ -41,6 +41,7 @@ DISCORD_ONLY: dict[str, str | None] = {
     "/pacer plan": "/plan use vllm",  # a server manager's command: the server's plan
     "/pacer channel": None,  # a server manager's command: the server's home channel
     "/pacer sync": None,  # the owner's command: syncs the slash commands with Discord
+    "/pacer status": None,  # the owner's status report (Discord, Slack; the CLI's status)
 }
 
 # What an example needs done first, after `/start`: lines run as the learner (`/as` switches).

@@ -23,13 +23,15 @@ from discord import app_commands
 from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
-from bot.app import Core, build_core
+from bot.app import Core, build_core, start_metrics_server
 from bot.config import Settings
 from bot.discord.buttons import ActionButton
 from bot.discord.errors import report_error
+from bot.discord.observed import ObservedTree, shard_latencies
 from bot.discord.pacing import CONCURRENCY, Pacing
 from bot.discord.ratelimit import GlobalLimiter
 from bot.discord.sender import PLATFORM, DiscordSender
+from bot.metrics_server import MetricsServer
 from bot.scheduling import Dispatcher
 
 log = logging.getLogger(__name__)
@@ -59,8 +61,9 @@ class PacerBot(commands.Bot):
         settings = settings or core.settings
         intents = discord.Intents.none()
         intents.guilds = True  # channel cache for fallback posts; no message content needed
-        self.limiter = limiter or GlobalLimiter()
+        self.limiter = limiter or GlobalLimiter(metrics=core.metrics)
         super().__init__(
+            tree_cls=ObservedTree,
             command_prefix=commands.when_mentioned,
             intents=intents,
             help_command=None,
@@ -79,7 +82,10 @@ class PacerBot(commands.Bot):
             concurrency=1 if core.store.dialect == "sqlite" else CONCURRENCY)
         self.start_scheduler = start_scheduler
         self.scheduler: Dispatcher | None = None
+        self.metrics_server: MetricsServer | None = None
         self.sender = DiscordSender(self, core.store, core.clock)
+        core.process.add_front(PLATFORM)
+        core.process.shards = lambda: shard_latencies(self)  # the heartbeat reports them
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
 
     async def setup_hook(self) -> None:
@@ -89,6 +95,7 @@ class PacerBot(commands.Bot):
         self.add_dynamic_items(ActionButton)
         if self.start_scheduler:
             self.scheduler = await start_scheduler(self)
+            self.metrics_server = await start_metrics_server(self.core, self.scheduler)
         log.info("Discord front ready to connect: %d cogs, %d commands", len(self.cogs),
                  len(self.tree.get_commands()))
 
@@ -100,6 +107,9 @@ class PacerBot(commands.Bot):
     async def close(self) -> None:
         """Stop the scheduler (letting in-flight sends finish), then disconnect."""
         scheduler, self.scheduler = self.scheduler, None
+        server, self.metrics_server = self.metrics_server, None
+        if server is not None:
+            await server.stop()
         if scheduler is not None:
             await scheduler.stop()
         await super().close()
@@ -107,9 +117,7 @@ class PacerBot(commands.Bot):
 
 async def start_scheduler(bot: PacerBot) -> Dispatcher:
     """Start the reminder and digest dispatcher, delivering through the Discord sender."""
-    core = bot.core
-    dispatcher = Dispatcher(core.store, core.plans, {PLATFORM: bot.sender},
-                            settings=core.settings.scheduler, clock=core.clock)
+    dispatcher = bot.core.dispatcher({PLATFORM: bot.sender})
     await dispatcher.start()
     return dispatcher
 

@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord.observed import note_outcome
 from bot.discord.pacing import InteractionExpired
 from bot.discord.replies import error_embed, send
 from bot.errors import PacerError
@@ -37,7 +38,7 @@ async def owner_only(interaction: discord.Interaction) -> bool:
     bot: commands.Bot = interaction.client  # type: ignore[assignment]
     if await bot.is_owner(interaction.user):
         return True
-    raise OwnerOnly("Only the owner of this Pacer bot can sync its commands.")
+    raise OwnerOnly("Only the owner of this Pacer bot can use this command.")
 
 
 def unwrap(error: BaseException) -> BaseException:
@@ -82,8 +83,13 @@ def error_text(interaction: discord.Interaction, error: BaseException) -> str:
             f"`{error_id}`; please try again, and mention that id if it keeps happening.")
 
 
+INPUT_ERRORS = (PacerError, app_commands.CommandNotFound, app_commands.CheckFailure,
+                app_commands.TransformerError)
+
+
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Answer an interaction that failed: always ephemeral, never silent."""
+    note_outcome(interaction, failed=not isinstance(unwrap(error), INPUT_ERRORS))
     if isinstance(unwrap(error), InteractionExpired):
         log.warning("interaction %s (%s) came too late to be acknowledged; it was not run",
                     interaction.id,

@@ -32,6 +32,8 @@ from typing import Any
 import aiohttp
 import discord.http
 
+from bot.metrics import NO_METRICS, Metrics
+
 log = logging.getLogger(__name__)
 
 GLOBAL_PER_SECOND = 45  # Discord's global limit is 50/s per bot token
@@ -44,8 +46,10 @@ class GlobalLimiter:
 
     def __init__(self, per_second: int = GLOBAL_PER_SECOND, window: float = 1.0, *,
                  monotonic: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+                 metrics: Metrics = NO_METRICS) -> None:
         self.per_second = per_second
+        self.metrics = metrics  # every REST request and every 429, counted by the hooks
         self.window = window
         self.monotonic = monotonic
         self.sleep = sleep
@@ -97,7 +101,10 @@ class GlobalLimiter:
 
         async def on_start(_session: aiohttp.ClientSession, _ctx: SimpleNamespace,
                            params: aiohttp.TraceRequestStartParams) -> None:
-            if self.counts(str(params.url)):
+            url = str(params.url)
+            if url.startswith(discord.http.Route.BASE):
+                self.metrics.rest_request("discord")
+            if self.counts(url):
                 await self.acquire()
 
         async def on_end(_session: aiohttp.ClientSession, _ctx: SimpleNamespace,
@@ -106,6 +113,7 @@ class GlobalLimiter:
             if response.status != 429:
                 return
             self.rate_limited += 1
+            self.metrics.rate_limited("discord")
             headers = response.headers
             scope = headers.get("X-RateLimit-Scope", "")
             is_global = headers.get("X-RateLimit-Global", "").lower() == "true" or (

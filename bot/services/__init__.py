@@ -21,6 +21,7 @@ from bot.services.pauses import PauseService
 from bot.services.reminders import ReminderService
 from bot.services.scores import ScoreService
 from bot.services.spaces import SpaceService
+from bot.services.status import StatusService
 from bot.services.timelog import TimeLogService
 from bot.services.units import Units
 from bot.services.views import ViewService
@@ -49,6 +50,7 @@ class Services:
         self.charts = ChartService(ctx, self.units)
         self.reminders = ReminderService(ctx, self.units)
         self.accounts = AccountService(ctx, self.units)
+        self.status = StatusService(ctx)
         # The data rights (export, import, forget-me) apply imports through the services
         # above, so they are wired in by bot.app.build_services, not imported here.
         self.data: DataService

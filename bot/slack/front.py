@@ -20,6 +20,8 @@ from bot.actions import STALE, parse_action
 from bot.actors import Actor
 from bot.app import Core
 from bot.errors import InputError, PacerError
+from bot.grammar import command_name
+from bot.metrics import FAILED, UNKNOWN, observe
 from bot.presenting import present
 from bot.replies import Reply
 from bot.slack.blocks import (
@@ -35,6 +37,8 @@ from bot.slack.rules import (
     EPHEMERAL,
     IN_CHANNEL,
     NO_IMPORT,
+    NOT_OWNER,
+    OWNER_COMMANDS,
     SLASH,
     changes_tracker,
     for_slack,
@@ -148,6 +152,8 @@ class SlackFront:
         name, args = tokens[0].lstrip("/").lower(), tokens[1:]
         if name == "help" and (own := help_reply(args)) is not None:
             return name, own
+        if name == "status":
+            return name, await self.status(actor)
         if name == "import" and (not args or args[0].lower() not in {"confirm", "cancel"}):
             return name, Reply(NO_IMPORT, error=True)
         line = "/" + text.strip().lstrip("/")
@@ -165,6 +171,12 @@ class SlackFront:
         if note and not reply.error:
             reply.notices.insert(0, note)
         return name, for_slack(reply)
+
+    async def status(self, actor: Actor) -> Reply:
+        """Show the operator's status report to a configured owner; refuse anyone else."""
+        if actor.external_id not in self.core.settings.slack.owner_ids:
+            return Reply(NOT_OWNER, error=True)
+        return present(await self.core.services.status.report())
 
     async def answer(self, respond: Respond, actor: Actor, reply: Reply, where: str) -> None:
         """Send REPLY through the response URL (files go to the learner's DM)."""
@@ -198,12 +210,20 @@ class SlackFront:
         # A partner is invited by a live mention; everywhere else mentions become plain text.
         invite = raw.strip().lower().startswith("partner")
         text = unescape(raw if invite else plain_references(raw))
-        try:
-            name, reply = await self.run_line(actor, text)
-            in_dm = await self.in_bot_dm(user_id, actor.channel_id, body.get("channel_name"))
-        except Exception as exc:
-            name, reply, in_dm = "", apology(f"{SLASH} {text[:40]!r}", exc), False
-        await self.answer(respond, actor, reply, response_type(name, reply, in_dm))
+        # One log line and one metric per command (its name only, never what was typed).
+        with observe(UNKNOWN, PLATFORM, self.core.metrics) as seen:
+            try:
+                name, reply = await self.run_line(actor, text)
+                in_dm = await self.in_bot_dm(user_id, actor.channel_id,
+                                             body.get("channel_name"))
+            except Exception as exc:
+                seen.failed()
+                where = f"{SLASH} {command_name(text, also=OWNER_COMMANDS)}"
+                name, reply, in_dm = "", apology(where, exc), False
+            seen.command = command_name(name, also=OWNER_COMMANDS) if name else UNKNOWN
+            if reply.error and seen.outcome != FAILED:
+                seen.input_error()
+            await self.answer(respond, actor, reply, response_type(name, reply, in_dm))
         if reply.error or not name or not changes_tracker(name, text.split()[1:]):
             return
         if name == "forget-me":  # forgotten: not even the DM channel stays in memory

@@ -25,9 +25,14 @@ _COMMAND_REF = re.compile(r"(?<![\w/])/(?=(?:" + "|".join(map(re.escape, _NAMES)
                           + r")(?![\w-]))")
 # Commands (with the arguments that make them) that only read the tracker.
 _READS = frozenset({"help", "progress", "week", "skills", "summary", "next", "digest",
-                    "export"})
+                    "export", "status"})
 _READS_WITHOUT_ARGS = frozenset({"notes", "deadline", "deadlines", "settings", "setting",
                                  "plan", "plans", "link", "forget-me"})
+
+# The operator's commands, answered by the front itself (not in the learners' catalogue).
+OWNER_COMMANDS = frozenset({"status"})
+NOT_OWNER = ("Only the owners of this Pacer (`slack.owner_ids` in its configuration) can see "
+             "its status.")
 
 NO_IMPORT = ("A tracker file cannot be imported on Slack yet: run /import on Discord (attach "
              "the .md file) or on the console, then `/pacer link` joins this account to it.")

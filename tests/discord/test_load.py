@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,9 @@ from sqlalchemy import func, insert, select
 
 from bot import models as m
 from bot.app import Core
+from bot.config import MetricsSettings
 from bot.discord.client import PacerBot
+from bot.prometheus import PrometheusMetrics
 from bot.scheduling import Dispatcher
 from tests.conftest import FakeClock
 from tests.discord_fixtures import (
@@ -221,3 +224,33 @@ async def test_a_command_that_can_no_longer_be_acknowledged_is_not_run(
                     logs = await session.scalar(select(func.count()).select_from(m.TimeLog))
     assert handle.callback is None and logs == 0  # nothing changed behind the user's back
     assert any("came too late to be acknowledged" in r.getMessage() for r in caplog.records)
+
+
+async def test_rest_requests_and_429s_are_counted_in_the_metrics(
+        standin: DiscordStandin, tmp_path: Path, sqlite_template: Path) -> None:
+    settings = replace(standin_settings(standin, copy_database(sqlite_template, tmp_path)),
+                       metrics=MetricsSettings(enabled=True, port=0))
+    async with running_bot(standin, settings, FakeClock(T)) as (bot, core):
+        assert isinstance(core.metrics, PrometheusMetrics)
+        users = await add_learners(core, standin, 5)
+        standin.requests.clear()
+        standin.fail_rate_limited("POST", SEND_ROUTE, retry_after=0.2, scope="user", times=1)
+        dispatcher = Dispatcher(core.store, core.plans, {"discord": bot.sender},
+                                settings=core.settings.scheduler, clock=lambda: DUE,
+                                tick_budget=0, metrics=core.metrics)
+        before = _sample(core.metrics, 'pacer_rest_requests_total{platform="discord"}')
+        report = await dispatcher.tick()
+        after = _sample(core.metrics, 'pacer_rest_requests_total{platform="discord"}')
+        requests = list(standin.requests)
+    assert report.sent == 5 and set(delivered(standin, users).values()) == {1}
+    assert after - before == len(requests) >= 6  # five sends and the refused one, at least
+    assert _sample(core.metrics, 'pacer_rest_rate_limited_total{platform="discord"}') == 1
+    assert _sample(core.metrics,
+                   'pacer_deliveries_total{kind="reminder",result="sent"}') == 5
+
+
+def _sample(metrics: PrometheusMetrics, head: str) -> float:
+    for line in metrics.render().decode().splitlines():
+        if line.startswith(head + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0

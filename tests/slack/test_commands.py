@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 
 import pytest
@@ -9,8 +11,20 @@ from sqlalchemy import select, text
 
 from bot import models as m
 from bot.grammar import COMMANDS
+from bot.prometheus import PrometheusMetrics
+from bot.slack.runner import start_slack
+from bot.slack.sender import ChannelPacer
 from tests.conftest import dump_store
-from tests.slack.conftest import ANA, BEN, EVE, Slack, texts_sent
+from tests.slack.conftest import (
+    ANA,
+    BEN,
+    EVE,
+    Slack,
+    make_core,
+    running,
+    slack_settings,
+    texts_sent,
+)
 
 EPH, PUB = "ephemeral", "in_channel"
 
@@ -266,3 +280,75 @@ async def test_slow_work_is_acknowledged_within_3_seconds(slack: Slack) -> None:
     [response] = await slack.standin.wait_for(
         lambda: [r for r in slack.standin.responses if r["url"] == payload["response_url"]])
     assert "Welcome aboard" in texts_sent(response)
+
+
+@pytest.fixture
+async def slack_with_owner(standin, sqlite_store, plans, clock):  # type: ignore[no-untyped-def]
+    """The Slack front with ANA as the one configured owner (``slack.owner_ids``)."""
+    async for harness in running(standin, sqlite_store, plans, clock, owner_ids=(ANA,)):
+        yield harness
+
+
+async def command_lines(caplog: pytest.LogCaptureFixture,
+                        count: int) -> list[logging.LogRecord]:
+    """Wait for COUNT command lines (each is written once its answer went out)."""
+    for _ in range(100):
+        lines = [r for r in caplog.records if r.name == "bot.commands"]
+        if len(lines) >= count:
+            return lines
+        await asyncio.sleep(0.05)
+    return lines
+
+
+async def test_status_is_for_the_configured_owners_only(
+        slack_with_owner: Slack, caplog: pytest.LogCaptureFixture) -> None:
+    slack = slack_with_owner
+    caplog.set_level(logging.INFO, logger="bot.commands")
+    await slack.reply("start")
+    kind, text = await slack.reply("status")
+    refused_kind, refused = await slack.reply("status", BEN)
+    assert kind == EPH and "Pacer status" in text and "Learners: 1" in text
+    assert "Schema: 0005 (current)" in text
+    assert refused_kind == EPH and "Only the owners of this Pacer" in refused
+    assert "Learners" not in refused
+    lines = await command_lines(caplog, 3)
+    assert [(r.command, r.front, r.outcome) for r in lines] == [  # type: ignore[attr-defined]
+        ("start", "slack", "ok"), ("status", "slack", "ok"),
+        ("status", "slack", "input error")]
+
+
+async def test_each_slack_command_logs_one_line_without_what_was_typed(
+        slack: Slack, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    await slack.reply("start")
+    await slack.reply('log 1h "secret stuff" <!everyone>')
+    await slack.reply("teleport my diary")
+    lines = await command_lines(caplog, 3)
+    assert [(r.command, r.outcome) for r in lines] == [  # type: ignore[attr-defined]
+        ("start", "ok"), ("log", "ok"), ("unknown", "input error")]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "secret stuff" not in logged and "diary" not in logged and "teleport" not in logged
+
+
+async def test_web_api_requests_and_429s_are_counted_in_the_metrics(
+        standin, sqlite_store, plans, clock) -> None:  # type: ignore[no-untyped-def]
+    settings = slack_settings(standin)
+    core = make_core(sqlite_store, plans, clock, settings)
+    metrics = core.metrics = PrometheusMetrics()
+    runtime = await start_slack(core, settings, pacer=ChannelPacer(1.0))
+    await standin.connected()
+    try:
+        harness = Slack(standin, runtime, core, clock)
+        standin.throttle("users.info", times=1, retry_after=1)
+        kind, text = await harness.reply("start")  # users.info: the profile's time zone
+        assert kind == EPH and "Europe/Berlin" in text
+    finally:
+        await runtime.stop()
+    rendered = metrics.render().decode()
+    counted = [line for line in rendered.splitlines()
+               if line.startswith(('pacer_rest_requests_total{platform="slack"}',
+                                   'pacer_rest_rate_limited_total{platform="slack"}'))]
+    requests, limited = (float(line.rsplit(" ", 1)[1]) for line in counted)
+    # auth.test, apps.connections.open, users.info refused then retried, ...
+    assert limited == 1 and requests == len(standin.calls) >= 4
+    assert 'pacer_commands_total{command="start",front="slack",outcome="ok"} 1.0' in rendered
