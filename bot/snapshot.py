@@ -13,9 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import models as m
@@ -227,6 +227,26 @@ class DispatchData(_StudyDays):
     partners: list[PartnerRow] = field(default_factory=list)
 
 
+_ROWS: dict[tuple[str, tuple[Any, ...]], Any] = {}
+
+
+def _rows_of(model: type, order: tuple[Any, ...]) -> Any:
+    """Return the prepared query of MODEL's rows for the learners bound as ``ids``.
+
+    Plain rows of the table's columns, not ORM objects: a learner's time log runs to hundreds
+    of rows, and building an object per row cost ten times the query; prepared once, since
+    building the statement again cost as much as running it.
+    """
+    table = model.__table__  # type: ignore[attr-defined]
+    key = (table.name, tuple(str(o) for o in order))
+    stmt = _ROWS.get(key)
+    if stmt is None:
+        stmt = _ROWS[key] = (select(*table.c)
+                             .where(table.c.learner_id.in_(bindparam("ids", expanding=True)))
+                             .order_by(*order))
+    return stmt
+
+
 async def load_many(session: AsyncSession, learner_ids: Sequence[int]) -> dict[int, LearnerData]:
     """Load the snapshots of many learners with one query per table."""
     if not learner_ids:
@@ -236,11 +256,7 @@ async def load_many(session: AsyncSession, learner_ids: Sequence[int]) -> dict[i
     data = {row.id: LearnerData(LearnerProfile.of(row)) for row in learners}
 
     async def rows(model: type, order: Iterable = ()) -> Sequence:
-        # Plain rows of the table's columns, not ORM objects: a learner's time log runs to
-        # hundreds of rows, and building an object per row cost ten times the query.
-        table = model.__table__  # type: ignore[attr-defined]
-        stmt = select(*table.c).where(table.c.learner_id.in_(ids)).order_by(*order)
-        return (await session.execute(stmt)).all()
+        return (await session.execute(_rows_of(model, tuple(order)), {"ids": ids})).all()
 
     for r in await rows(m.TimeLog, (m.TimeLog.study_date, m.TimeLog.id)):
         data[r.learner_id].logs.append(LogRow(r.id, r.study_date, r.minutes, r.topic, r.created_at))
