@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -33,7 +34,11 @@ def _prepare_sqlite(url: str) -> None:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> AsyncEngine:
+IDLE_PING_SECONDS = 30.0  # PostgreSQL: ping a pooled connection that idled this long
+
+
+def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False,
+                  idle_ping_seconds: float = IDLE_PING_SECONDS) -> AsyncEngine:
     """Create the async engine; SQLite runs on the loop's thread, WAL, explicit BEGINs."""
     if url.startswith("sqlite"):
         _prepare_sqlite(url)
@@ -57,7 +62,35 @@ def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) 
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True)
+    engine = create_async_engine(url, echo=echo)
+    _ping_when_idle(engine, idle_ping_seconds)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Ping a pooled connection on checkout only when it sat unused for IDLE_SECONDS.
+
+    Pinging on every checkout (``pool_pre_ping``) costs a round trip per command; a busy pool's
+    connections are known alive. One that idled may have been dropped (a server restart, a
+    proxy's timeout): it is pinged, and a dead one is replaced before anyone uses it. A
+    connection that dies while in use fails its statement, is invalidated, and the unit of work
+    runs again (``services.units.retry_transient``).
+    """
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["pacer_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("pacer_idle_since")
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        except Exception as exc:  # the pool reconnects on DisconnectionError
+            raise DisconnectionError(f"pooled connection was dropped: {exc}") from exc
 
 
 class Store:

@@ -169,3 +169,57 @@ async def test_a_transient_lock_is_retried_inside_the_service(
     async with store.read() as session:
         assert await session.scalar(select(func.sum(m.TimeLog.minutes))) == 60
     await store.close()
+
+
+async def test_a_lost_postgresql_connection_is_retried_inside_the_service(
+        pg_database, plans, clock: FakeClock, alice: Actor) -> None:  # type: ignore[no-untyped-def]
+    """The server drops our pooled connections between two commands: the next one succeeds.
+
+    The pool does not ping before each checkout (a round trip per command); a connection found
+    dead is invalidated and the unit runs again on a fresh one.
+    """
+    import asyncpg
+
+    from tests.conftest import PG_ADMIN_URL, _truncate_pg
+
+    store = Store(create_engine(pg_database.url))
+    await _truncate_pg(store)
+    grammar = Grammar(build_services(store, plans, clock=clock))
+    assert not (await grammar.dispatch(alice, "/start UTC")).error
+    assert not (await grammar.dispatch(alice, "/log 1h")).error
+    admin = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        killed = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid()", pg_database.name)
+    finally:
+        await admin.close()
+    assert killed >= 1
+    reply = await grammar.dispatch(alice, "/log 30m")
+    assert not reply.error, reply.text
+    async with store.read() as session:
+        assert await session.scalar(select(func.sum(m.TimeLog.minutes))) == 90
+    await store.close()
+
+
+async def test_a_pooled_connection_dropped_while_idle_is_replaced_before_a_read(
+        pg_database, plans, clock: FakeClock, alice: Actor) -> None:  # type: ignore[no-untyped-def]
+    """A view after the server dropped an idle connection: pinged at checkout, replaced."""
+    import asyncpg
+
+    from tests.conftest import PG_ADMIN_URL, _truncate_pg
+
+    store = Store(create_engine(pg_database.url, idle_ping_seconds=0))
+    await _truncate_pg(store)
+    grammar = Grammar(build_services(store, plans, clock=clock))
+    assert not (await grammar.dispatch(alice, "/start UTC")).error
+    admin = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid()", pg_database.name)
+    finally:
+        await admin.close()
+    reply = await grammar.dispatch(alice, "/progress")
+    assert not reply.error, reply.text
+    await store.close()
