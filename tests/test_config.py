@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import _RedactSecrets
-from bot.config import DEFAULT_DB_URL, ConfigError, load_settings
+from bot.config import DEFAULT_DB_URL, ConfigError, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,3 +119,39 @@ def test_the_token_never_reaches_the_log_even_at_debug(tmp_path: Path) -> None:
     assert "DEBUG" in result.stderr  # --verbose: the log reached stderr too
     assert token not in logged
     assert token.split(".")[-1] not in logged
+
+
+def test_the_example_config_is_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PACER_DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN",
+                 "SLACK_SIGNING_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(ROOT / "config.example.toml")
+    assert settings == Settings()
+    assert settings.scheduler.send_rate == settings.discord.rate_per_process == 45.0
+
+
+def test_sharding_and_the_rate_share_load_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[discord]\nshard_count = 3\nshard_ids = [0, 2]\nglobal_rate_total = 600\n"
+                    "process_count = 3\n[scheduler]\nlease_seconds = 5\n", encoding="utf-8")
+    settings = load_settings(path)
+    assert settings.discord.shard_ids == (0, 2) and settings.discord.sharded
+    assert settings.discord.rate_per_process == 200.0
+    # one home for the figure: the dispatcher's bucket follows the REST share
+    assert settings.scheduler.send_rate == 200.0
+    assert settings.scheduler.lease_seconds == 5
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[discord]\nshard_ids = [0]\n", "shard_ids needs shard_count"),
+    ("[discord]\nshard_count = 2\nshard_ids = [2]\n", "shard_ids must be distinct ids"),
+    ("[discord]\nshard_count = 0\n", "shard_count must be at least 1"),
+    ("[discord]\nshard_count = 2\nshard_ids = 1\n", "shard_ids must be a list"),
+    ("[discord]\nprocess_count = 0\n", "process_count must be at least 1"),
+    ("[scheduler]\nlease_seconds = 0\n", "lease_seconds must be above 0"),
+])
+def test_bad_scale_settings_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(path)

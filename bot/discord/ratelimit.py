@@ -17,6 +17,23 @@ counted like messages.
 - Requests to the interaction endpoints (``/interactions/...`` and the interaction webhooks
   ``/webhooks/...``) are not counted, as Discord does not count them: a burst of slash
   commands is never slowed behind reminders.
+
+Several processes of one bot share the token's budget by each taking a fixed share:
+``discord.global_rate_total / discord.process_count`` (``DiscordSettings.rate_per_process``;
+45 / 1 by default, and the dispatcher's message bucket uses the same figure). We chose that
+over coordinating through PostgreSQL (a shared counter or advisory lock per request) because
+- it costs nothing per request: a database round trip per REST call would add latency to
+  every DM and load to the database the claims already use, and would fail when the
+  database is slow, exactly when the bot is busiest;
+- it is safe when a process dies: the others keep their share and do not speed up, so the
+  total never exceeds the configured figure, even while a process is restarting or hung;
+- Discord counts on its side anyway and answers an overrun with a global 429, which pauses
+  this process (below); with evenly spaced requests in each process the sum stays under
+  the total in every second.
+The cost is idle budget: a quiet process does not lend its share to a busy one. The
+dispatcher's claims spread due messages over every ticking process (``FOR UPDATE SKIP
+LOCKED``), so under load each process has work for its share; an operator who runs fewer
+processes lowers ``process_count`` with them.
 """
 
 from __future__ import annotations
@@ -32,9 +49,11 @@ from typing import Any
 import aiohttp
 import discord.http
 
+from bot.config import DiscordSettings
+
 log = logging.getLogger(__name__)
 
-GLOBAL_PER_SECOND = 45  # Discord's global limit is 50/s per bot token
+GLOBAL_PER_SECOND = DiscordSettings().rate_per_process  # 45: Discord allows 50/s per token
 UNCOUNTED = ("/interactions/", "/webhooks/")
 EPSILON = 1e-6  # seconds: a shorter wait is no wait (float rounding of the clock)
 
@@ -42,7 +61,7 @@ EPSILON = 1e-6  # seconds: a shorter wait is no wait (float rounding of the cloc
 class GlobalLimiter:
     """At most PER_SECOND requests in any WINDOW seconds, paused by global 429s."""
 
-    def __init__(self, per_second: int = GLOBAL_PER_SECOND, window: float = 1.0, *,
+    def __init__(self, per_second: float = GLOBAL_PER_SECOND, window: float = 1.0, *,
                  monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
         self.per_second = per_second
