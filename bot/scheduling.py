@@ -77,7 +77,7 @@ import functools
 import logging
 import time as monotime
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -363,7 +363,9 @@ class Dispatcher:
         """Send one letter; a recipient whose DMs refused earlier in the batch is not retried."""
         recipient = (row.recipient_platform, row.recipient_id)
         async with self._pool:
-            message = letter.message
+            # the row names the delivery: a resend of it (after a crash, or an answer lost
+            # on the way back) is recognised by platforms that can (Discord's nonce)
+            message = replace(letter.message, dedupe_key=f"o{row.id}")
             try:
                 if recipient in closed:
                     raise DeliveryError("Cannot send messages to this user (refused earlier "
