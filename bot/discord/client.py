@@ -32,7 +32,7 @@ from bot.config import Settings
 from bot.discord.buttons import ActionButton
 from bot.discord.errors import report_error
 from bot.discord.pacing import CONCURRENCY, Pacing
-from bot.discord.ratelimit import GlobalLimiter
+from bot.discord.ratelimit import GlobalLimiter, sweep_buckets_sparingly
 from bot.discord.sender import PLATFORM, DiscordSender
 from bot.scheduling import Dispatcher
 
@@ -77,6 +77,7 @@ class PacerBot(commands.Bot):
         )
         self.core = core
         self.settings = settings
+        sweep_buckets_sparingly(self.http)  # one bucket per DM channel: sweep on a timer
         # SQLite serialises writers and its busy handler is not fair: commands queued in
         # our own semaphore wait in order instead of timing out in the database.
         self.pacing = pacing or Pacing(

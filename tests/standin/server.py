@@ -176,6 +176,7 @@ class RecordedRequest:
     )  # n of each files[n] part, same order as files
     received_at: float = 0.0  # time.monotonic() when the stand-in received it
     counted: bool = False  # counted against the global limit (a bot-token route, answered)
+    via: str | None = None  # the proxy path the request came through (``via_base``), if any
 
 
 @dataclass(frozen=True)
@@ -609,6 +610,7 @@ class DiscordStandin:
         app.router.add_get("/gateway", self._gateway_handler)
         app.router.add_get("/attachments/{attachment_id}/{filename}", self._cdn_handler)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest_handler)
+        app.router.add_route("*", "/via/{via}" + API_PREFIX + "/{tail:.*}", self._rest_handler)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -646,6 +648,14 @@ class DiscordStandin:
     def gateway_url(self) -> str:
         """Return the value for DiscordWebSocket.DEFAULT_GATEWAY (as a yarl.URL)."""
         return f"ws://127.0.0.1:{self.port}/gateway"
+
+    def via_base(self, name: str) -> str:
+        """Return a REST base that tags each request with NAME (``RecordedRequest.via``).
+
+        It stands for one process's own REST proxy in front of the same Discord: the
+        requests are served and limited exactly as on ``rest_base``, one bot token.
+        """
+        return f"{self.base_url}/via/{name}{API_PREFIX}"
 
     def urls(self) -> tuple[str, str]:
         """Return (rest_base, gateway_url) for the client glue."""
@@ -1323,6 +1333,7 @@ class DiscordStandin:
             headers=dict(request.headers),
             content_type=request.headers.get("Content-Type"),
             received_at=time.monotonic(),
+            via=request.match_info.get("via"),
         )
         self.requests.append(req)
         extra_headers: dict[str, str] = {}
