@@ -110,9 +110,10 @@ class SlackSettings:
 class SchedulerSettings:
     """The dispatcher; ``rate_per_second`` None means the process's Discord REST share.
 
-    ``Settings`` fills it in from ``discord.rate_per_process`` (the one home of the figure),
-    so the dispatcher's message bucket and the REST limiter never disagree; set it only to
-    send slower than that (0: no bucket of the dispatcher's own).
+    ``Settings`` hands its ``discord.rate_per_process`` (the one home of the figure) to
+    ``rest_share`` whenever it is built or replaced, so the dispatcher's message bucket and
+    the REST limiter never disagree; set ``rate_per_second`` only to send slower than that
+    (0: no bucket of the dispatcher's own). ``rest_share`` is not a key of the file.
     """
 
     tick_seconds: int = 30
@@ -122,13 +123,13 @@ class SchedulerSettings:
     rate_per_second: float | None = None
     claim_batch: int = 500
     lease_seconds: float = 600.0
+    rest_share: float = field(default=DiscordSettings().rate_per_process, repr=False,
+                              compare=False, metadata={"config": False})
 
     @property
     def send_rate(self) -> float:
         """Return the messages per second the dispatcher sends at most (0: unlimited)."""
-        if self.rate_per_second is None:
-            return DiscordSettings().rate_per_process
-        return self.rate_per_second
+        return self.rest_share if self.rate_per_second is None else self.rate_per_second
 
 
 @dataclass(frozen=True)
@@ -144,9 +145,9 @@ class Settings:
     console_user: str = "local"
 
     def __post_init__(self) -> None:
-        if self.scheduler.rate_per_second is None:  # one home: the Discord share
-            object.__setattr__(self, "scheduler", replace(
-                self.scheduler, rate_per_second=self.discord.rate_per_process))
+        share = self.discord.rate_per_process  # one home: the Discord share, also on replace()
+        if self.scheduler.rest_share != share:
+            object.__setattr__(self, "scheduler", replace(self.scheduler, rest_share=share))
 
     def discord_token(self) -> str | None:
         """Return the bot token from the environment, the configured file or the config."""
@@ -185,7 +186,7 @@ def _example_of(annotation: str) -> Any:
 
 
 def _coerce(cls: type, section: str, raw: dict[str, Any]) -> Any:
-    known = {f.name: f for f in fields(cls)}
+    known = {f.name: f for f in fields(cls) if f.metadata.get("config", True)}
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in known:

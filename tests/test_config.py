@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -154,4 +155,19 @@ def test_bad_scale_settings_name_the_key(tmp_path: Path, text: str, message: str
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
+        load_settings(path)
+
+
+def test_the_send_rate_follows_the_discord_share_through_replace() -> None:
+    settings = Settings()
+    more = replace(settings, discord=replace(settings.discord, process_count=3))
+    assert more.scheduler.send_rate == 15.0
+    slower = replace(more, scheduler=replace(more.scheduler, rate_per_second=5.0))
+    assert slower.scheduler.send_rate == 5.0
+
+
+def test_the_share_is_not_a_key_of_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[scheduler]\nrest_share = 1000\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown key 'rest_share'"):
         load_settings(path)
