@@ -13,6 +13,7 @@ DISCORD_API = "https://discord.com/api/v10"
 DISCORD_GATEWAY = "wss://gateway.discord.gg"
 SLACK_API = "https://slack.com/api/"
 SLACK_MODES = ("socket", "http")
+DISCORD_GLOBAL_LIMIT = 50  # requests per second per bot token, over all routes (Discord's)
 
 
 class ConfigError(Exception):
@@ -35,6 +36,41 @@ class DiscordSettings:
     rest_base_url: str = DISCORD_API
     gateway_url: str = DISCORD_GATEWAY
     public_by_default: bool = True
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+    global_rate_total: float = 45.0
+    process_count: int = 1
+
+    @property
+    def sharded(self) -> bool:
+        """Tell whether the bot runs as discord.py's AutoShardedBot (either key is set)."""
+        return self.shard_count is not None or self.shard_ids is not None
+
+    @property
+    def rate_per_process(self) -> float:
+        """Return this process's share of the bot token's global REST budget (requests/s).
+
+        Every process of one bot takes ``global_rate_total / process_count``: no shared
+        counter, no database round trip per request, and a dead process only leaves its
+        share unused (see ``bot.discord.ratelimit``).
+        """
+        return self.global_rate_total / max(1, self.process_count)
+
+    def check(self) -> None:
+        """Refuse shard and rate settings discord.py or Discord would refuse later."""
+        if self.shard_count is not None and self.shard_count < 1:
+            raise ConfigError("[discord] shard_count must be at least 1")
+        if self.shard_ids is not None:
+            if self.shard_count is None:
+                raise ConfigError("[discord] shard_ids needs shard_count (the bot's total)")
+            bad = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+            if bad or not self.shard_ids or len(set(self.shard_ids)) != len(self.shard_ids):
+                raise ConfigError(f"[discord] shard_ids must be distinct ids from 0 to "
+                                  f"{self.shard_count - 1}, not {list(self.shard_ids)}")
+        if self.process_count < 1:
+            raise ConfigError("[discord] process_count must be at least 1")
+        if self.global_rate_total <= 0:
+            raise ConfigError("[discord] global_rate_total must be above 0")
 
 
 @dataclass(frozen=True)
@@ -42,6 +78,7 @@ class SlackSettings:
     """The Slack front: ``enabled`` None means "when SLACK_BOT_TOKEN is set"."""
 
     enabled: bool | None = None
+    connect: bool = True
     mode: str = "socket"
     api_base_url: str = SLACK_API
     http_host: str = "127.0.0.1"
@@ -59,6 +96,8 @@ class SlackSettings:
     def missing(self) -> list[str]:
         """Name the secrets the configured mode needs that are not set."""
         needed = [("SLACK_BOT_TOKEN", self.bot_token)]
+        if not self.connect:  # sending only: the Web API with the bot token
+            return [name for name, value in needed if not value]
         needed.append(("SLACK_APP_TOKEN", self.app_token) if self.mode == "socket"
                       else ("SLACK_SIGNING_SECRET", self.signing_secret))
         return [name for name, value in needed if not value]
@@ -70,12 +109,28 @@ class SlackSettings:
 
 @dataclass(frozen=True)
 class SchedulerSettings:
+    """The dispatcher; ``rate_per_second`` None means the process's Discord REST share.
+
+    ``Settings`` hands its ``discord.rate_per_process`` (the one home of the figure) to
+    ``rest_share`` whenever it is built or replaced, so the dispatcher's message bucket and
+    the REST limiter never disagree; set ``rate_per_second`` only to send slower than that
+    (0: no bucket of the dispatcher's own). ``rest_share`` is not a key of the file.
+    """
+
     tick_seconds: int = 30
     reminder_grace_hours: float = 6.0
     digest_grace_hours: float = 48.0
     send_concurrency: int = 8
-    rate_per_second: float = 45.0
+    rate_per_second: float | None = None
     claim_batch: int = 500
+    lease_seconds: float = 600.0
+    rest_share: float = field(default=DiscordSettings().rate_per_process, repr=False,
+                              compare=False, metadata={"config": False})
+
+    @property
+    def send_rate(self) -> float:
+        """Return the messages per second the dispatcher sends at most (0: unlimited)."""
+        return self.rest_share if self.rate_per_second is None else self.rate_per_second
 
 
 @dataclass(frozen=True)
@@ -102,6 +157,11 @@ class Settings:
     console_user: str = "local"
     # How this process names itself in `python -m bot status` (default: hostname:pid).
     process_name: str | None = None
+
+    def __post_init__(self) -> None:
+        share = self.discord.rate_per_process  # one home: the Discord share, also on replace()
+        if self.scheduler.rest_share != share:
+            object.__setattr__(self, "scheduler", replace(self.scheduler, rest_share=share))
 
     def discord_token(self) -> str | None:
         """Return the bot token from the environment, the configured file or the config."""
@@ -133,13 +193,23 @@ _TOP_KEYS = {"plan_dirs", "default_plan", "log_level", "log_file", "log_json", "
              "process_name"}
 
 
+def _example_of(annotation: str) -> Any:
+    """Return a value of the type an optional key's annotation names (None: any)."""
+    for name, example in (("tuple", ()), ("bool", False), ("float", 0.0), ("int", 0)):
+        if annotation.startswith(name):
+            return example
+    return None
+
+
 def _coerce(cls: type, section: str, raw: dict[str, Any]) -> Any:
-    known = {f.name: f for f in fields(cls)}
+    known = {f.name: f for f in fields(cls) if f.metadata.get("config", True)}
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in known:
             raise ConfigError(f"[{section}] has an unknown key {key!r}; known: {', '.join(known)}")
         default = getattr(cls(), key)
+        if default is None:  # optional keys: the type comes from the annotation
+            default = _example_of(str(known[key].type))
         if isinstance(default, tuple):
             if not isinstance(value, list):
                 raise ConfigError(f"[{section}] {key} must be a list")
@@ -192,4 +262,7 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
                           f"{slack.mode!r}")
     if slack.enabled is not None and not isinstance(slack.enabled, bool):
         raise ConfigError("[slack] enabled must be true or false")
+    settings.discord.check()
+    if settings.scheduler.lease_seconds <= 0:
+        raise ConfigError("[scheduler] lease_seconds must be above 0")
     return replace(settings, slack=slack)

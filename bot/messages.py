@@ -103,6 +103,8 @@ class OutMessage:
     road-alert.
     ``text`` may contain text the learner typed: senders must not let it mention anyone.
     ``chart`` is turned into ``attachment`` by ``with_attachment`` before a sender sees it.
+    ``dedupe_key`` names the delivery (the dispatcher sets it to the outbox row): a sender
+    whose platform can refuse a repeated delivery uses it (Discord's enforced ``nonce``).
     """
 
     kind: str
@@ -111,6 +113,7 @@ class OutMessage:
     buttons: tuple[Button, ...] = ()
     attachment: Attachment | None = None
     chart: ChartSpec | None = None
+    dedupe_key: str | None = None
 
 
 def with_attachment(message: OutMessage) -> OutMessage:

@@ -191,8 +191,10 @@ def current_phase(data: LearnerData, plan: Plan) -> Any:
 
 def next_items(data: StudyRecord, plan: Plan, limit: int = 5) -> list[Any]:
     """List what is next: open daily lessons first, then the other open items in plan order."""
-    daily = [i for i in plan.daily_items if i.id not in data.done]
-    rest = [i for i in plan.items if i.id not in data.done and i not in plan.daily_items]
+    lessons = plan.daily_items
+    lesson_ids = {i.id for i in lessons}  # ids are unique in a plan: a set, not list equality
+    daily = [i for i in lessons if i.id not in data.done]
+    rest = [i for i in plan.items if i.id not in data.done and i.id not in lesson_ids]
     return (daily + rest)[:limit]
 
 

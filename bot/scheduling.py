@@ -11,7 +11,8 @@ How it works
   (``bot.dispatch.KINDS``: kind name -> typed payload and builder, returning an ``OutMessage``
   or a ``Skip(reason)``; this module never looks at what a kind means), then sends the
   batch outside the transaction through a pool of ``send_concurrency`` concurrent sends
-  behind a token bucket of ``rate_per_second`` (Discord allows about 50 requests/s globally).
+  behind a token bucket of ``send_rate`` (by default this process's share of Discord's
+  global budget, ``discord.rate_per_process``: the figure the REST limiter uses too).
   A writer task marks each row ``sent``, ``failed`` or ``skipped`` as its send ends (marks
   that pile up during one commit share the next). The tick repeats while batches come back
   full, within ``tick_budget`` seconds (default 80% of the interval, so that
@@ -30,12 +31,15 @@ Delivery guarantees
   ``missed`` and not sent.
 - At least once, never lost within grace: a row is claimed (committed as ``pending``) before
   it is sent and marked after. If the process dies between the two, the row stays
-  ``pending``; it is sent again when its lease (``lease``, default 10 minutes) has run out, by
+  ``pending``; it is sent again when its lease (``scheduler.lease_seconds``, default 10
+  minutes) has run out, by
   whichever process ticks then, or at once by the next start on SQLite (one process only).
   So the window in which a message can go out twice is: the sender returned, but the process
-  died before its mark committed (one mark commit, milliseconds). Every tick looks for such
-  rows, so a surviving peer picks up a dead process's rows. The lease must exceed the time a
-  claimed batch takes to send (``claim_batch / rate_per_second``: 500 / 45 ≈ 11 s).
+  died before its mark committed (one mark commit, milliseconds). On Discord even that window
+  is closed for a few minutes: each message carries its outbox row as an enforced ``nonce``,
+  so Discord answers a resend with the message it already created. Every tick looks for
+  such rows, so a surviving peer picks up a dead process's rows. The lease must exceed the
+  time a claimed batch takes to send (``claim_batch / send_rate``: 500 / 45 ≈ 11 s).
 - Transient delivery errors keep the row pending for a retry after the lease, up to
   ``max_attempts``; permanent ones fail it. A closed DM (``DeliveryError`` code 50007) on the
   learner's own short messages (reminders, snoozed and deadline reminders, the learner's
@@ -77,7 +81,7 @@ import functools
 import logging
 import time as monotime
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -174,15 +178,16 @@ class Dispatcher:
     ``senders`` maps a platform name (``Learner.platform``) to its Sender; only learners of
     those platforms are claimed. ``clock`` gives the current instant (aware); tests pass a fake
     one and call ``tick(now)`` directly, without ``start()``. ``lease``: how long a claimed,
-    unconfirmed row belongs to its claimer; ``limiter``: the request-rate bucket (default
-    from ``settings.rate_per_second``; 0 = unlimited); ``kinds``: what each message kind
+    unconfirmed row belongs to its claimer (default ``settings.lease_seconds``);
+    ``limiter``: the message-rate bucket (default ``settings.send_rate``: the process's share
+    of the Discord budget unless set lower; 0 = unlimited); ``kinds``: what each message kind
     means (``bot.dispatch.KINDS``): the dispatcher itself only claims, sends and marks.
     """
 
     def __init__(self, store: Store, plans: PlanRegistry, senders: Mapping[str, Sender], *,
                  settings: SchedulerSettings | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 lease: timedelta = timedelta(minutes=10), max_attempts: int = 5,
+                 lease: timedelta | None = None, max_attempts: int = 5,
                  limiter: RateLimiter | None = None,
                  tick_budget: float | None = None, kinds: KindRegistry = KINDS,
                  metrics: Metrics = NO_METRICS, process: ProcessBeat | None = None) -> None:
@@ -195,12 +200,12 @@ class Dispatcher:
         self.kinds = kinds
         self.settings = settings or SchedulerSettings()
         self.clock = clock
-        self.lease = lease
+        self.lease = lease or timedelta(seconds=self.settings.lease_seconds)
         self.max_attempts = max_attempts
         self.grace = Grace(timedelta(hours=self.settings.reminder_grace_hours),
                            timedelta(hours=self.settings.digest_grace_hours),
                            kinds.named(grace="digest"))
-        self.limiter = limiter or RateLimiter(self.settings.rate_per_second)
+        self.limiter = limiter or RateLimiter(self.settings.send_rate)
         self.tick_budget = (tick_budget if tick_budget is not None
                             else self.settings.tick_seconds * 0.8)
         self._pool = asyncio.Semaphore(max(1, self.settings.send_concurrency))
@@ -387,7 +392,9 @@ class Dispatcher:
         """Send one letter; a recipient whose DMs refused earlier in the batch is not retried."""
         recipient = (row.recipient_platform, row.recipient_id)
         async with self._pool:
-            message = letter.message
+            # the row names the delivery: a resend of it (after a crash, or an answer lost
+            # on the way back) is recognised by platforms that can (Discord's nonce)
+            message = replace(letter.message, dedupe_key=f"o{row.id}")
             try:
                 if recipient in closed:
                     raise DeliveryError("Cannot send messages to this user (refused earlier "

@@ -6,12 +6,13 @@ import logging
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.app import _RedactSecrets
-from bot.config import DEFAULT_DB_URL, ConfigError, MetricsSettings, load_settings
+from bot.config import DEFAULT_DB_URL, ConfigError, MetricsSettings, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -136,4 +137,55 @@ def test_the_operator_settings_load_typed(tmp_path: Path,
     assert settings.slack.owner_ids == ("U012ABCDEF",)
     path.write_text("log_json = 'yes'\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="log_json must be true or false"):
+        load_settings(path)
+
+
+def test_the_example_config_is_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PACER_DATABASE_URL", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN",
+                 "SLACK_SIGNING_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(ROOT / "config.example.toml")
+    assert settings == Settings()
+    assert settings.scheduler.send_rate == settings.discord.rate_per_process == 45.0
+
+
+def test_sharding_and_the_rate_share_load_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[discord]\nshard_count = 3\nshard_ids = [0, 2]\nglobal_rate_total = 600\n"
+                    "process_count = 3\n[scheduler]\nlease_seconds = 5\n", encoding="utf-8")
+    settings = load_settings(path)
+    assert settings.discord.shard_ids == (0, 2) and settings.discord.sharded
+    assert settings.discord.rate_per_process == 200.0
+    # one home for the figure: the dispatcher's bucket follows the REST share
+    assert settings.scheduler.send_rate == 200.0
+    assert settings.scheduler.lease_seconds == 5
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[discord]\nshard_ids = [0]\n", "shard_ids needs shard_count"),
+    ("[discord]\nshard_count = 2\nshard_ids = [2]\n", "shard_ids must be distinct ids"),
+    ("[discord]\nshard_count = 0\n", "shard_count must be at least 1"),
+    ("[discord]\nshard_count = 2\nshard_ids = 1\n", "shard_ids must be a list"),
+    ("[discord]\nprocess_count = 0\n", "process_count must be at least 1"),
+    ("[scheduler]\nlease_seconds = 0\n", "lease_seconds must be above 0"),
+])
+def test_bad_scale_settings_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(path)
+
+
+def test_the_send_rate_follows_the_discord_share_through_replace() -> None:
+    settings = Settings()
+    more = replace(settings, discord=replace(settings.discord, process_count=3))
+    assert more.scheduler.send_rate == 15.0
+    slower = replace(more, scheduler=replace(more.scheduler, rate_per_second=5.0))
+    assert slower.scheduler.send_rate == 5.0
+
+
+def test_the_share_is_not_a_key_of_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[scheduler]\nrest_share = 1000\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown key 'rest_share'"):
         load_settings(path)

@@ -266,3 +266,34 @@ async def test_claims_skip_rows_another_transaction_holds(
     assert sorted(r for _, r in sender.sent) == sorted(f"u{i}" for i in range(10))
     claims = [s for s in statements if "FROM learners" in s and "next_reminder_at <=" in s]
     assert claims and all(s.rstrip().endswith("FOR UPDATE SKIP LOCKED") for s in claims)
+
+
+async def test_a_crashed_processs_claims_wait_for_its_lease_then_go_once(
+        pg_store: Store, pg_database: PgDatabase) -> None:
+    owed = await populate(pg_store, 40, only_reminders=True)
+    lease = timedelta(seconds=30)
+    crashed_sender, survivor_sender = Collect(), Collect()
+    crashed, crashed_store = dispatcher(pg_database.url, crashed_sender)
+    survivor, survivor_store = dispatcher(pg_database.url, survivor_sender)
+    survivor.lease = crashed.lease = lease
+    claimed_at = T + timedelta(minutes=1)
+    try:
+        batch = await crashed.claim(claimed_at)  # claimed, then the process died: never sent
+        assert len(batch.to_send) == 40
+        early = await survivor.tick(claimed_at + lease - timedelta(seconds=1))
+        assert early.claimed == 0  # the rows still belong to the dead process
+        late = await survivor.tick(claimed_at + lease)
+        assert late.claimed == late.sent == 40
+        again = await survivor.tick(claimed_at + 3 * lease)
+        assert again.claimed == 0
+    finally:
+        await crashed_store.close()
+        await survivor_store.close()
+    assert crashed_sender.sent == []
+    await assert_all_sent_once(pg_store, survivor_sender.sent, owed)
+
+
+def test_the_lease_comes_from_the_settings() -> None:
+    store = Store(create_engine("postgresql+asyncpg://unused@127.0.0.1/unused"))
+    d = Dispatcher(store, PlanRegistry.load(), {}, settings=SchedulerSettings(lease_seconds=42))
+    assert d.lease == timedelta(seconds=42)

@@ -2,8 +2,12 @@
 
 ``create_bot`` builds the bot exactly as ``run_discord`` does, pointing discord.py at the
 configured REST base and gateway URLs (Discord's own by default, a REST proxy or the test
-stand-in otherwise). The cogs are loaded by extension name from the ``cogs`` folder; this
-package never imports a cog module (the cogs import from it).
+stand-in otherwise). With ``discord.shard_count`` or ``discord.shard_ids`` set it builds a
+``ShardedPacerBot``: the same PacerBot over discord.py's ``AutoShardedBot``, connecting only
+this process's shards. Direct messages and DM interactions reach shard 0 alone, so some
+process must own shard 0; nothing else here depends on a shard (DMs and the dispatcher's
+sends are REST, which any process may use). The cogs are loaded by extension name from the
+``cogs`` folder; this package never imports a cog module (the cogs import from it).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from bot.discord.buttons import ActionButton
 from bot.discord.errors import report_error
 from bot.discord.observed import ObservedTree, shard_latencies
 from bot.discord.pacing import CONCURRENCY, Pacing
-from bot.discord.ratelimit import GlobalLimiter
+from bot.discord.ratelimit import GlobalLimiter, sweep_buckets_sparingly
 from bot.discord.sender import PLATFORM, DiscordSender
 from bot.metrics_server import MetricsServer
 from bot.scheduling import Dispatcher
@@ -61,7 +65,8 @@ class PacerBot(commands.Bot):
         settings = settings or core.settings
         intents = discord.Intents.none()
         intents.guilds = True  # channel cache for fallback posts; no message content needed
-        self.limiter = limiter or GlobalLimiter(metrics=core.metrics)
+        self.limiter = limiter or GlobalLimiter(settings.discord.rate_per_process,
+                                                metrics=core.metrics)
         super().__init__(
             tree_cls=ObservedTree,
             command_prefix=commands.when_mentioned,
@@ -76,6 +81,7 @@ class PacerBot(commands.Bot):
         )
         self.core = core
         self.settings = settings
+        sweep_buckets_sparingly(self.http)  # one bucket per DM channel: sweep on a timer
         # SQLite serialises writers and its busy handler is not fair: commands queued in
         # our own semaphore wait in order instead of timing out in the database.
         self.pacing = pacing or Pacing(
@@ -115,6 +121,25 @@ class PacerBot(commands.Bot):
         await super().close()
 
 
+class ShardedPacerBot(PacerBot, commands.AutoShardedBot):
+    """PacerBot over discord.py's AutoShardedBot: the shards of ``discord.shard_ids``."""
+
+
+def bot_class(settings: Settings) -> type[PacerBot]:
+    """Choose the bot's base: sharded when the configuration names shards."""
+    return ShardedPacerBot if settings.discord.sharded else PacerBot
+
+
+def shard_options(settings: Settings) -> dict[str, Any]:
+    """Return discord.py's shard arguments for this process (empty: one unsharded bot)."""
+    discord_settings = settings.discord
+    if not discord_settings.sharded:
+        return {}
+    ids = discord_settings.shard_ids
+    return {"shard_count": discord_settings.shard_count,
+            "shard_ids": list(ids) if ids is not None else None}
+
+
 async def start_scheduler(bot: PacerBot) -> Dispatcher:
     """Start the reminder and digest dispatcher, delivering through the Discord sender."""
     dispatcher = bot.core.dispatcher({PLATFORM: bot.sender})
@@ -126,7 +151,7 @@ def create_bot(core: Core, settings: Settings | None = None, **options: Any) -> 
     """Build the PacerBot exactly as `python -m bot run` does (URLs applied first)."""
     settings = settings or core.settings
     apply_discord_urls(settings)
-    return PacerBot(core, settings, **options)
+    return bot_class(settings)(core, settings, **{**shard_options(settings), **options})
 
 
 def _close_on_signals(bot: PacerBot) -> None:

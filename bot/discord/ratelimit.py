@@ -17,6 +17,23 @@ counted like messages.
 - Requests to the interaction endpoints (``/interactions/...`` and the interaction webhooks
   ``/webhooks/...``) are not counted, as Discord does not count them: a burst of slash
   commands is never slowed behind reminders.
+
+Several processes of one bot share the token's budget by each taking a fixed share:
+``discord.global_rate_total / discord.process_count`` (``DiscordSettings.rate_per_process``;
+45 / 1 by default, and the dispatcher's message bucket uses the same figure). We chose that
+over coordinating through PostgreSQL (a shared counter or advisory lock per request) because
+- it costs nothing per request: a database round trip per REST call would add latency to
+  every DM and load to the database the claims already use, and would fail when the
+  database is slow, exactly when the bot is busiest;
+- it is safe when a process dies: the others keep their share and do not speed up, so the
+  total never exceeds the configured figure, even while a process is restarting or hung;
+- Discord counts on its side anyway and answers an overrun with a global 429, which pauses
+  this process (below); with evenly spaced requests in each process the sum stays under
+  the total in every second.
+The cost is idle budget: a quiet process does not lend its share to a busy one. The
+dispatcher's claims spread due messages over every ticking process (``FOR UPDATE SKIP
+LOCKED``), so under load each process has work for its share; an operator who runs fewer
+processes lowers ``process_count`` with them.
 """
 
 from __future__ import annotations
@@ -32,19 +49,51 @@ from typing import Any
 import aiohttp
 import discord.http
 
+from bot.config import DiscordSettings
 from bot.metrics import NO_METRICS, Metrics
 
 log = logging.getLogger(__name__)
 
-GLOBAL_PER_SECOND = 45  # Discord's global limit is 50/s per bot token
+GLOBAL_PER_SECOND = DiscordSettings().rate_per_process  # 45: Discord allows 50/s per token
 UNCOUNTED = ("/interactions/", "/webhooks/")
 EPSILON = 1e-6  # seconds: a shorter wait is no wait (float rounding of the clock)
+
+
+BUCKET_SWEEP_SECONDS = 30.0
+
+
+def sweep_buckets_sparingly(http: discord.http.HTTPClient,
+                            every: float = BUCKET_SWEEP_SECONDS, *,
+                            monotonic: Callable[[], float] = time.monotonic) -> None:
+    """Let discord.py sweep its idle per-route buckets at most once every EVERY seconds.
+
+    discord.py keeps one bucket per route and channel, and once it holds 256 it scans all of
+    them for idle ones (5 minutes unused) every time it creates another. Every DM channel is
+    a bucket of its own, so a dispatcher DMing thousands of users makes each new DM scan
+    thousands of buckets: quadratic, a fifth of a process's CPU at 2,000 DMs in the scale
+    test (``tests/test_scale_processes.py``). Sweeping on a timer keeps the table bounded
+    (idle buckets still go) at a constant cost per request. The hook is discord.py's private
+    ``_try_clear_expired_ratelimits``; a discord.py without it is left as it is.
+    """
+    sweep = getattr(http, "_try_clear_expired_ratelimits", None)
+    if sweep is None:
+        log.warning("discord.py has no _try_clear_expired_ratelimits: buckets swept as it does")
+        return
+    last = [monotonic()]
+
+    def sparing() -> None:
+        now = monotonic()
+        if now - last[0] >= every:
+            last[0] = now
+            sweep()
+
+    http._try_clear_expired_ratelimits = sparing  # type: ignore[method-assign]
 
 
 class GlobalLimiter:
     """At most PER_SECOND requests in any WINDOW seconds, paused by global 429s."""
 
-    def __init__(self, per_second: int = GLOBAL_PER_SECOND, window: float = 1.0, *,
+    def __init__(self, per_second: float = GLOBAL_PER_SECOND, window: float = 1.0, *,
                  monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
                  metrics: Metrics = NO_METRICS) -> None:

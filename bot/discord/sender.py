@@ -5,6 +5,12 @@ A DM costs one REST request in steady state: the DM channel is opened once
 restart, and the message goes to it through a ``PartialMessageable``: no user is fetched.
 A stored channel Discord no longer knows (10003) is opened again once. Every request passes
 the bot's one global limiter (``bot.discord.ratelimit``).
+
+Each message carries the dispatcher's ``dedupe_key`` (its outbox row) as a ``nonce`` with
+``enforce_nonce`` (discord.py adds it): Discord then creates a message once per nonce within
+a few minutes and answers a repeat with the first, so a row resent after a crash between
+the send and its mark, or after an answer lost on the way back, is not delivered twice. A
+nonce is at most 25 characters: ``o<row id>.<part>`` (``p`` for a fallback post).
 """
 
 from __future__ import annotations
@@ -87,11 +93,14 @@ class DiscordSender:
         return int(channel_id)
 
     async def _deliver(self, channel: discord.abc.Messageable, message: OutMessage,
-                       content: str | None, mentions: discord.AllowedMentions) -> None:
+                       content: str | None, mentions: discord.AllowedMentions,
+                       where: str) -> None:
         groups = pack(message_embeds(message))
         for index, group in enumerate(groups):
             first, last = index == 0, index == len(groups) - 1
             kwargs: dict[str, Any] = {"embeds": group, "allowed_mentions": mentions}
+            if message.dedupe_key:  # discord.py sends it with enforce_nonce
+                kwargs["nonce"] = f"{message.dedupe_key}{where}{index}"
             if first and content:
                 kwargs["content"] = content
             if first and (file := _file(message)) is not None:
@@ -104,7 +113,7 @@ class DiscordSender:
         channel_id = await self.dm_channel_id(user_id, reopen=reopen)
         channel = self.client.get_partial_messageable(channel_id,
                                                       type=discord.ChannelType.private)
-        await self._deliver(channel, message, None, discord.AllowedMentions.none())
+        await self._deliver(channel, message, None, discord.AllowedMentions.none(), ".")
 
     async def send(self, recipient_platform: str, recipient_id: str,
                    message: OutMessage) -> None:
@@ -139,6 +148,6 @@ class DiscordSender:
         content = f"<@{mention}>" if mention else None
         channel = self.client.get_partial_messageable(int(channel_id))
         try:
-            await self._deliver(channel, message, content, mentions)
+            await self._deliver(channel, message, content, mentions, "p")
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
             raise delivery_error(exc, f"post in {channel_id}") from exc

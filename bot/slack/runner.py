@@ -5,6 +5,11 @@ API base) for a websocket URL and receives every request over it. HTTP mode serv
 ``POST /slack/events`` (commands, interactivity and events) on ``http_host:http_port``; bolt
 checks each request's signature (``v0:timestamp:body``, HMAC-SHA256 with the signing secret)
 and refuses a bad one, or one more than five minutes old, with 401 before any listener runs.
+
+Slack has no shards: exactly one process holds the connection (``slack.connect = true``, the
+default). Every other process of the bot sets ``connect = false``: it checks the bot token
+and sends the dispatcher's DMs and posts through the Web API, which needs no connection, so
+the outbox's claims spread Slack deliveries over every process as they do Discord's.
 """
 
 from __future__ import annotations
@@ -59,9 +64,13 @@ class SlackRuntime:
         log.info("Slack front stopped")
 
 
+async def _nothing_to_close() -> None:
+    """Stop a sending-only front: it holds no connection (each request has its own)."""
+
+
 async def start_slack(core: Core, settings: SlackSettings,
                       pacer: ChannelPacer | None = None) -> SlackRuntime:
-    """Check the token, then start receiving requests in the configured mode."""
+    """Check the token, then start receiving requests in the configured mode (if connecting)."""
     missing = settings.missing()
     if missing:
         raise ConfigError(f"the Slack front ({settings.mode} mode) needs {', '.join(missing)} "
@@ -71,6 +80,11 @@ async def start_slack(core: Core, settings: SlackSettings,
         me = await front.client.auth_test()
     except SlackApiError as exc:
         raise ConfigError(f"Slack refused SLACK_BOT_TOKEN: {exc.response.get('error')}") from None
+    if not settings.connect:
+        log.info("Slack front: bot %s in workspace %s, sending only (slack.connect = false: "
+                 "another process receives Slack's requests)", me.get("user_id"),
+                 me.get("team_id"))
+        return SlackRuntime(front, app, _nothing_to_close)
     log.info("Slack front: bot %s in workspace %s, %s mode", me.get("user_id"),
              me.get("team_id"), settings.mode)
     if settings.mode == "socket":

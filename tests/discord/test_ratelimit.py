@@ -7,7 +7,8 @@ import asyncio
 import discord.http
 import pytest
 
-from bot.discord.ratelimit import GlobalLimiter
+from bot.config import DiscordSettings, Settings
+from bot.discord.ratelimit import GlobalLimiter, sweep_buckets_sparingly
 
 
 class FakeTime:
@@ -76,3 +77,32 @@ async def test_interaction_endpoints_are_not_counted(monkeypatch: pytest.MonkeyP
     assert not limiter.counts("https://discord.com/api/v10/interactions/1/tok/callback")
     assert not limiter.counts("https://discord.com/api/v10/webhooks/1/tok")
     assert not limiter.counts("wss://gateway.discord.gg/?v=10")
+
+
+async def test_discord_py_sweeps_its_buckets_on_a_timer_not_on_every_new_one() -> None:
+    clock = FakeTime()
+    http = discord.http.HTTPClient(asyncio.get_running_loop())
+    sweeps: list[float] = []
+    original = http._try_clear_expired_ratelimits
+
+    def counted() -> None:
+        sweeps.append(clock.now)
+        original()
+
+    http._try_clear_expired_ratelimits = counted  # type: ignore[method-assign]
+    sweep_buckets_sparingly(http, 30.0, monotonic=clock.monotonic)
+    try:
+        for n in range(2000):  # a DM channel each: a new bucket each
+            http.get_ratelimit(f"POST /channels/{n}/messages")
+        assert sweeps == []
+        clock.now += 30
+        http.get_ratelimit("POST /channels/x/messages")
+        assert sweeps == [clock.now]  # still swept, on the timer
+    finally:
+        await http.close()
+
+
+def test_the_per_process_share_is_the_bots_rest_budget() -> None:
+    settings = Settings(discord=DiscordSettings(global_rate_total=90, process_count=3))
+    assert GlobalLimiter(settings.discord.rate_per_process).per_second == 30
+    assert settings.scheduler.send_rate == 30  # the dispatcher's bucket agrees

@@ -82,6 +82,7 @@ DISCORD_EPOCH_MS = 1_420_070_400_000
 GLOBAL_LIMIT = 50  # Discord: requests per second per bot token, over all routes
 INTERACTION_DEADLINE = 3.0  # seconds for the first response to an interaction
 INTERACTION_TOKEN_LIFETIME = 15 * 60.0  # seconds an interaction token works for followups
+NONCE_LIFETIME = 5 * 60.0  # seconds Discord checks an enforced nonce against ("a few minutes")
 # Per-route buckets: "METHOD template" -> (requests, per seconds), per major parameter.
 ROUTE_LIMITS: Mapping[str, tuple[int, float]] = {
     "POST /channels/{channel_id}/messages": (5, 5.0),
@@ -175,6 +176,7 @@ class RecordedRequest:
     )  # n of each files[n] part, same order as files
     received_at: float = 0.0  # time.monotonic() when the stand-in received it
     counted: bool = False  # counted against the global limit (a bot-token route, answered)
+    via: str | None = None  # the proxy path the request came through (``via_base``), if any
 
 
 @dataclass(frozen=True)
@@ -398,6 +400,7 @@ class FailureRule:
 class _Session:
     session_id: str
     seq: int = 0
+    shard: tuple[int, int] = (0, 1)
 
 
 @dataclass
@@ -406,6 +409,12 @@ class _Connection:
     query: dict[str, str]
     session: _Session | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    shard: tuple[int, int] = (0, 1)  # [shard_id, num_shards] from IDENTIFY (none: 0 of 1)
+
+
+def shard_of(guild_id: int | None, shard_count: int) -> int:
+    """Return the shard that receives a guild's events, as Discord routes them (DMs: 0)."""
+    return 0 if guild_id is None else (guild_id >> 22) % shard_count
 
 
 Handler = Callable[[RecordedRequest], Awaitable[tuple[int, Any]]]
@@ -496,6 +505,7 @@ class DiscordStandin:
         route_limits: Mapping[str, tuple[int, float]] | None = None,
         interaction_deadline: float | None = INTERACTION_DEADLINE,
         interaction_token_lifetime: float = INTERACTION_TOKEN_LIFETIME,
+        shards: int = 1,
     ) -> None:
         """Set up the world: application, bot user, one guild with a channel, owner and user.
 
@@ -503,9 +513,16 @@ class DiscordStandin:
         per bot token (None: off; interaction endpoints are not counted), ``route_limits``
         per-route buckets (default ``ROUTE_LIMITS``; ``{}``: none), the first response to an
         interaction within ``interaction_deadline`` seconds (None: no deadline), followups for
-        ``interaction_token_lifetime`` seconds.
+        ``interaction_token_lifetime`` seconds. ``shards`` is the shard count GET /gateway/bot
+        recommends; each IDENTIFY with ``shard: [id, count]`` is a session of its own that gets
+        the guilds with ``(guild_id >> 22) % count == id`` and their events, and DMs on shard 0
+        only. A message created with an enforced ``nonce`` that the bot used in the last
+        ``NONCE_LIFETIME`` seconds is not created again: the first one is returned.
         """
         self.token = token
+        self.shards = shards
+        self._nonces: dict[str, tuple[float, SentMessage]] = {}
+        self.nonce_repeats = 0  # creations answered with the message of an earlier nonce
         self.global_limit = global_limit
         self.route_limits = dict(ROUTE_LIMITS if route_limits is None else route_limits)
         self.interaction_deadline = interaction_deadline
@@ -576,6 +593,9 @@ class DiscordStandin:
             "owner_id": str(self.owner_id),
             "preferred_locale": "en-US",
         }
+        # every guild: the default one (self.guild) and those of add_guild, by id
+        self.guilds: dict[int, dict[str, Any]] = {self.guild_id: self.guild}
+        self._guild_roles: dict[int, list[dict[str, Any]]] = {}  # add_guild's own roles
         self._add_member(self.bot_user, roles=[int(self.bot_role["id"])])
         self.channel = self.add_text_channel(channel_name)
         self.channel_id = int(self.channel["id"])
@@ -590,6 +610,7 @@ class DiscordStandin:
         app.router.add_get("/gateway", self._gateway_handler)
         app.router.add_get("/attachments/{attachment_id}/{filename}", self._cdn_handler)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest_handler)
+        app.router.add_route("*", "/via/{via}" + API_PREFIX + "/{tail:.*}", self._rest_handler)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -627,6 +648,14 @@ class DiscordStandin:
     def gateway_url(self) -> str:
         """Return the value for DiscordWebSocket.DEFAULT_GATEWAY (as a yarl.URL)."""
         return f"ws://127.0.0.1:{self.port}/gateway"
+
+    def via_base(self, name: str) -> str:
+        """Return a REST base that tags each request with NAME (``RecordedRequest.via``).
+
+        It stands for one process's own REST proxy in front of the same Discord: the
+        requests are served and limited exactly as on ``rest_base``, one bot token.
+        """
+        return f"{self.base_url}/via/{name}{API_PREFIX}"
 
     def urls(self) -> tuple[str, str]:
         """Return (rest_base, gateway_url) for the client glue."""
@@ -801,15 +830,17 @@ class DiscordStandin:
         self._announce("GUILD_ROLE_CREATE", {"guild_id": str(self.guild_id), "role": role})
         return role
 
-    def add_text_channel(self, name: str, *, topic: str | None = None) -> dict[str, Any]:
-        """Add a text channel to the default guild (before the bot connects) and return it."""
+    def add_text_channel(self, name: str, *, topic: str | None = None,
+                         guild_id: int | None = None) -> dict[str, Any]:
+        """Add a text channel to a guild (default: the default one) and return it."""
         cid = self._snowflake()
+        gid = str(guild_id or self.guild_id)
         channel = {
             "id": str(cid),
             "type": 0,
-            "guild_id": str(self.guild_id),
+            "guild_id": gid,
             "name": name,
-            "position": len([c for c in self.channels.values() if c.get("guild_id")]),
+            "position": len([c for c in self.channels.values() if c.get("guild_id") == gid]),
             "permission_overwrites": [],
             "parent_id": None,
             "topic": topic,
@@ -839,6 +870,31 @@ class DiscordStandin:
             }
         return cid
 
+    def add_guild(self, name: str, *, shard: int | None = None,
+                  channel_name: str = "general") -> int:
+        """Add another guild with one text channel and return its id (before the bot connects).
+
+        Its id lands on SHARD of ``shards`` when given. Every member of the default guild is
+        a member of it too, with the same permissions; its roles are its own ``@everyone``
+        and the bot's role.
+        """
+        gid = self._snowflake()
+        if shard is not None:
+            stamp = gid >> 22
+            stamp += (shard - stamp) % self.shards
+            gid = self._last_snowflake = max(self._last_snowflake + 1, stamp << 22)
+        everyone = dict(self.everyone_role, id=str(gid))
+        self._guild_roles[gid] = [everyone, self.bot_role]
+        self.guilds[gid] = {"id": str(gid), "name": name, "owner_id": str(self.owner_id),
+                            "preferred_locale": "en-US"}
+        self.add_text_channel(channel_name, guild_id=gid)
+        return gid
+
+    def guild_channel_id(self, guild_id: int) -> int:
+        """Return the first text channel of a guild."""
+        return next(cid for cid, c in self.channels.items()
+                    if c.get("guild_id") == str(guild_id) and c["type"] == 0)
+
     def add_attachment(
         self, filename: str, data: bytes, content_type: str | None = None
     ) -> StandinAttachment:
@@ -854,11 +910,14 @@ class DiscordStandin:
         self._blobs[aid] = blob
         return blob
 
-    def guild_payload(self) -> dict[str, Any]:
-        """Return the guild object (REST shape)."""
+    def guild_payload(self, guild_id: int | None = None) -> dict[str, Any]:
+        """Return a guild object (REST shape; default: the default guild)."""
+        gid = guild_id or self.guild_id
+        guild = self.guilds[gid]
+        roles = self._guild_roles.get(gid) or list(self.roles.values())
         return {
-            "id": str(self.guild_id),
-            "name": self.guild["name"],
+            "id": str(gid),
+            "name": guild["name"],
             "icon": None,
             "splash": None,
             "discovery_splash": None,
@@ -870,13 +929,13 @@ class DiscordStandin:
             "verification_level": 0,
             "default_message_notifications": 0,
             "explicit_content_filter": 0,
-            "roles": list(self.roles.values()),
+            "roles": roles,
             "emojis": [],
             "stickers": [],
             "features": [],
             "mfa_level": 0,
             "application_id": None,
-            "system_channel_id": str(self.channel_id),
+            "system_channel_id": str(self.guild_channel_id(gid)),
             "system_channel_flags": 0,
             "rules_channel_id": None,
             "public_updates_channel_id": None,
@@ -886,7 +945,7 @@ class DiscordStandin:
             "vanity_url_code": None,
             "premium_tier": 0,
             "premium_subscription_count": 0,
-            "preferred_locale": self.guild["preferred_locale"],
+            "preferred_locale": guild["preferred_locale"],
             "nsfw_level": 0,
             "nsfw": False,
             "premium_progress_bar_enabled": False,
@@ -894,8 +953,9 @@ class DiscordStandin:
             "max_stage_video_channel_users": 50,
         }
 
-    def _guild_create_payload(self) -> dict[str, Any]:
-        guild = self.guild_payload()
+    def _guild_create_payload(self, guild_id: int | None = None) -> dict[str, Any]:
+        gid = guild_id or self.guild_id
+        guild = self.guild_payload(gid)
         guild.update(
             {
                 "joined_at": self._timestamp(),
@@ -907,7 +967,7 @@ class DiscordStandin:
                 "channels": [
                     {k: v for k, v in c.items() if k != "guild_id"}
                     for c in self.channels.values()
-                    if c.get("guild_id") == str(self.guild_id)
+                    if c.get("guild_id") == str(gid)
                 ],
                 "threads": [],
                 "presences": [],
@@ -989,6 +1049,12 @@ class DiscordStandin:
     def connected(self) -> bool:
         """Return whether an identified (or resumed) bot connection is open."""
         return any(c.session is not None and not c.ws.closed for c in self._connections)
+
+    @property
+    def connected_shards(self) -> list[tuple[int, int]]:
+        """Return the [shard_id, num_shards] of every identified open connection, sorted."""
+        return sorted(c.shard for c in self._connections
+                      if c.session is not None and not c.ws.closed)
 
     def requests_to(self, method: str, route: str) -> list[RecordedRequest]:
         """Return recorded requests for a route: ("POST", "/channels/{channel_id}/messages")."""
@@ -1267,6 +1333,7 @@ class DiscordStandin:
             headers=dict(request.headers),
             content_type=request.headers.get("Content-Type"),
             received_at=time.monotonic(),
+            via=request.match_info.get("via"),
         )
         self.requests.append(req)
         extra_headers: dict[str, str] = {}
@@ -1437,7 +1504,8 @@ class DiscordStandin:
 
     async def _get_gateway_bot(self, req: RecordedRequest) -> tuple[int, Any]:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return 200, {"url": self.gateway_url, "shards": 1, "session_start_limit": limit}
+        return 200, {"url": self.gateway_url, "shards": self.shards,
+                     "session_start_limit": limit}
 
     async def _get_user(self, req: RecordedRequest) -> tuple[int, Any]:
         user = self.users.get(int(req.params["user_id"]))
@@ -1455,21 +1523,21 @@ class DiscordStandin:
 
     # ----------------------------------------------------------------- REST handlers: guild
 
-    def _check_guild(self, req: RecordedRequest) -> None:
-        if int(req.params["guild_id"]) != self.guild_id:
+    def _check_guild(self, req: RecordedRequest) -> int:
+        gid = int(req.params["guild_id"])
+        if gid not in self.guilds:
             raise DiscordError(404, 10004)
+        return gid
 
     async def _get_guild(self, req: RecordedRequest) -> tuple[int, Any]:
-        self._check_guild(req)
-        return 200, self.guild_payload()
+        return 200, self.guild_payload(self._check_guild(req))
 
     async def _get_guild_channels(self, req: RecordedRequest) -> tuple[int, Any]:
-        self._check_guild(req)
-        return 200, [c for c in self.channels.values() if c.get("guild_id") == str(self.guild_id)]
+        gid = str(self._check_guild(req))
+        return 200, [c for c in self.channels.values() if c.get("guild_id") == gid]
 
     async def _get_guild_roles(self, req: RecordedRequest) -> tuple[int, Any]:
-        self._check_guild(req)
-        return 200, list(self.roles.values())
+        return 200, self.guild_payload(self._check_guild(req))["roles"]
 
     async def _get_member(self, req: RecordedRequest) -> tuple[int, Any]:
         self._check_guild(req)
@@ -1655,6 +1723,14 @@ class DiscordStandin:
         ) or bool(req.files)
         if source == "channel" and not has_anything:
             raise DiscordError(400, 50006)
+        nonce = str(body["nonce"]) if body.get("nonce") and body.get("enforce_nonce") else None
+        if nonce is not None:
+            if len(nonce) > 25:
+                raise DiscordError(400, 50035)
+            seen = self._nonces.get(nonce)
+            if seen is not None and req.received_at - seen[0] < NONCE_LIFETIME:
+                self.nonce_repeats += 1
+                return seen[1]  # Discord returns the message it created the first time
         mid = self._snowflake()
         message: dict[str, Any] = {
             "id": str(mid),
@@ -1702,6 +1778,9 @@ class DiscordStandin:
             interaction_id=handle.id if handle else None,
         )
         self._messages.setdefault(channel_id, []).append(sent)
+        if nonce is not None:
+            message["nonce"] = nonce
+            self._nonces[nonce] = (req.received_at, sent)
         channel = self.channels.get(channel_id)
         if channel is not None:
             channel["last_message_id"] = str(mid)
@@ -1971,8 +2050,15 @@ class DiscordStandin:
         for event, data in pending:
             await self._dispatch_live(event, data)
 
+    def _receives(self, conn: _Connection, data: Any) -> bool:
+        """Tell whether an event goes to CONN: its guild's shard, or shard 0 without a guild."""
+        raw = data.get("guild_id") if isinstance(data, Mapping) else None
+        shard_id, count = conn.shard
+        return shard_of(int(raw) if raw else None, count) == shard_id
+
     async def _dispatch_live(self, event: str, data: Any) -> None:
-        for conn in [c for c in self._connections if c.session is not None and not c.ws.closed]:
+        for conn in [c for c in self._connections if c.session is not None and not c.ws.closed
+                     and self._receives(c, data)]:
             try:
                 await self._dispatch_to(conn, event, data)
             except (ConnectionError, RuntimeError):
@@ -2045,6 +2131,9 @@ class DiscordStandin:
         session = _Session(session_id=secrets.token_hex(16))
         self._sessions[session.session_id] = session
         conn.session = session
+        shard = data.get("shard") or (0, 1)
+        conn.shard = session.shard = (int(shard[0]), int(shard[1]))
+        guilds = [gid for gid in self.guilds if shard_of(gid, conn.shard[1]) == conn.shard[0]]
         ready: dict[str, Any] = {
             "v": 10,
             "user": self.bot_user,
@@ -2052,7 +2141,7 @@ class DiscordStandin:
             "session_type": "normal",
             "session_id": session.session_id,
             "resume_gateway_url": self.gateway_url,
-            "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+            "guilds": [{"id": str(gid), "unavailable": True} for gid in guilds],
             "private_channels": [],
             "relationships": [],
             "presences": [],
@@ -2065,7 +2154,8 @@ class DiscordStandin:
         if "shard" in data:
             ready["shard"] = data["shard"]
         await self._dispatch_to(conn, "READY", ready)
-        await self._dispatch_to(conn, "GUILD_CREATE", self._guild_create_payload())
+        for gid in guilds:
+            await self._dispatch_to(conn, "GUILD_CREATE", self._guild_create_payload(gid))
 
     async def _resume(self, conn: _Connection, data: Mapping[str, Any]) -> None:
         session = self._sessions.get(str(data.get("session_id")))
@@ -2075,7 +2165,7 @@ class DiscordStandin:
         for other in self._connections:
             if other.session is session:
                 other.session = None  # the old socket no longer receives this session's events
-        conn.session = session
+        conn.session, conn.shard = session, session.shard
         await self._dispatch_to(conn, "RESUMED", {"_trace": ['["discord-standin"]']})
 
     async def _member_chunk(self, conn: _Connection, data: Mapping[str, Any]) -> None:
@@ -2264,6 +2354,7 @@ class DiscordStandin:
         app_permissions: int = BOT_PERMISSIONS,
         attachment_size_limit: int = DEFAULT_ATTACHMENT_SIZE_LIMIT,
         entitlements: Sequence[Mapping[str, Any]] = (),
+        guild_id: int | None = None,
     ) -> InteractionHandle:
         """Send INTERACTION_CREATE to the bot and return a handle to collect its answers.
 
@@ -2272,15 +2363,17 @@ class DiscordStandin:
         names the option being typed), 3 = component (`custom_id`, `component_type`, `values`,
         `message`), 5 = modal submit (`custom_id`, `fields` text-input custom_id -> value).
         In a guild channel by default (with `member`); `dm=True` puts it in the user's DM
-        (with `user`, no guild).
+        (with `user`, no guild); `guild_id` picks a guild of `add_guild` (its first channel).
         """
         user = dict(user or self.user)
         user_id = int(user["id"])
-        guild_id = None if dm else self.guild_id
+        guild_id = None if dm else guild_id or self.guild_id
         if dm:
             cid = self.dm_channel_id(user_id)
         else:
-            cid = channel_id or self.channel_id
+            assert guild_id is not None
+            cid = channel_id or (self.channel_id if guild_id == self.guild_id
+                                 else self.guild_channel_id(guild_id))
             if user_id not in self.members:
                 raise ValueError(
                     f"user {user_id} is not a guild member; use dm=True or make_user(member=True)"
@@ -2337,16 +2430,16 @@ class DiscordStandin:
             channel["permissions"] = str(app_permissions)
             payload.update(
                 {
-                    "guild_id": str(self.guild_id),
+                    "guild_id": str(guild_id),
                     "guild": {
-                        "id": str(self.guild_id),
+                        "id": str(guild_id),
                         "locale": self.guild["preferred_locale"],
                         "features": [],
                     },
                     "guild_locale": self.guild["preferred_locale"],
                     "member": self._interaction_member(user_id, permissions),
                     "context": 0,
-                    "authorizing_integration_owners": {"0": str(self.guild_id)},
+                    "authorizing_integration_owners": {"0": str(guild_id)},
                 }
             )
         source: SentMessage | None = None
