@@ -106,3 +106,28 @@ def test_the_per_process_share_is_the_bots_rest_budget() -> None:
     settings = Settings(discord=DiscordSettings(global_rate_total=90, process_count=3))
     assert GlobalLimiter(settings.discord.rate_per_process).per_second == 30
     assert settings.scheduler.send_rate == 30  # the dispatcher's bucket agrees
+
+
+class LateTime(FakeTime):
+    """A clock whose every sleep overshoots by 40 % (a loop busy with other work)."""
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds * 1.4)
+
+
+async def test_sleeps_that_overshoot_are_made_up_without_passing_the_limit() -> None:
+    clock = LateTime()
+    limiter = GlobalLimiter(45, monotonic=clock.monotonic, sleep=clock.sleep)
+    stamps = await _stamps(limiter, clock, 450)
+    assert _busiest(stamps) <= 45
+    rate = (len(stamps) - 1) / (stamps[-1] - stamps[0])
+    assert rate >= 45 * 0.9  # spacing from the last send instead gave 45 / 1.4 = 32 a second
+
+
+async def test_an_idle_spell_earns_no_burst() -> None:
+    clock = FakeTime()
+    limiter = GlobalLimiter(45, monotonic=clock.monotonic, sleep=clock.sleep)
+    await _stamps(limiter, clock, 10)
+    clock.now += 60.0  # nobody asked for a minute
+    stamps = await _stamps(limiter, clock, 46)
+    assert _busiest(stamps[:24], 0.5) <= 45 // 2 + 1  # evenly spaced again, from the first
