@@ -108,20 +108,37 @@ class Store:
         return self.engine.dialect.name
 
     @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        session = self.sessions()
+        if self.dialect != "sqlite":
+            # SQLAlchemy closes in a task of its own: on a server the close awaits the network
+            # and must not be cut short by a cancellation.
+            async with session:
+                yield session
+            return
+        try:
+            yield session
+        finally:
+            # SQLite runs on the loop (``bot.sqlite_driver``): the close never suspends, so it
+            # cannot be cut short, and the task SQLAlchemy would start for it (two more turns
+            # of the loop per transaction) is not needed.
+            await session.close()
+
+    @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """Open a session in a transaction that holds the write lock from its start."""
         if self.dialect != "sqlite":
-            async with self.sessions() as session, session.begin():
+            async with self._session() as session, session.begin():
                 yield session
             return
-        async with self._write_lock, self.sessions() as session, session.begin():
+        async with self._write_lock, self._session() as session, session.begin():
             await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             yield session
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """Open a session for queries only."""
-        async with self.sessions() as session, session.begin():
+        async with self._session() as session, session.begin():
             yield session
 
     async def close(self) -> None:
