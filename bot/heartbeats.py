@@ -4,7 +4,8 @@ A process is named by ``process_name`` in the config, else ``hostname:pid``. Its
 when it started, its last tick (UTC), its fronts and its Discord shards with their latency.
 The write is ONE upsert in a transaction of its own (never inside a claim), and rows not
 seen for ``PRUNE_AFTER`` are deleted now and then by whichever process beats. A row whose
-last tick is older than ``stale_after`` (three tick intervals) is shown as stale.
+last tick is older than ``stale_after`` (three tick intervals) is shown as stale; a process
+that stops cleanly deletes its own row, so a stale row means a process that died.
 """
 
 from __future__ import annotations
@@ -84,6 +85,12 @@ async def beat(session: AsyncSession, process: ProcessBeat, now: datetime) -> No
     if process.last_pruned is None or now - process.last_pruned >= PRUNE_EVERY:
         await session.execute(delete(table).where(table.c.last_tick_at < now - PRUNE_AFTER))
         process.last_pruned = now
+
+
+async def forget(session: AsyncSession, process: ProcessBeat) -> None:
+    """Delete this process's row: it stopped cleanly (a crashed one shows stale instead)."""
+    table = m.ProcessHeartbeat.__table__
+    await session.execute(delete(table).where(table.c.name == process.name))
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import SchedulerSettings
 from bot.dispatch import KINDS, KindRegistry, Letter, Skip
-from bot.heartbeats import ProcessBeat, beat
+from bot.heartbeats import ProcessBeat, beat, forget
 from bot.messages import OutMessage, with_attachment
 from bot.metrics import NO_METRICS, Metrics
 from bot.outbox import (
@@ -251,6 +251,12 @@ class Dispatcher:
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
+        if self.process is not None and self.last_tick_at is not None:
+            try:
+                async with self.store.write() as session:
+                    await forget(session, self.process)
+            except Exception:  # the row goes stale and is pruned after a day
+                log.warning("could not remove this process's heartbeat", exc_info=True)
         log.info("dispatcher stopped")
 
     @property

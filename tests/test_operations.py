@@ -119,6 +119,8 @@ async def test_a_scheduled_tick_writes_the_heartbeat(store: Store, plans: PlanRe
     assert dispatcher.last_tick_at == clock.now
     assert [p.name for p in (await services.status.report()).processes] == ["solo:1"]
     assert process.fronts == []  # the fronts are added by Core.dispatcher, see below
+    await dispatcher.stop()  # a clean stop leaves no row to show as stale
+    assert (await services.status.report()).processes == []
 
 
 async def test_the_report_reads_well_and_hides_the_password(sqlite_store: Store,
