@@ -135,8 +135,8 @@ def test_status_prints_the_report(tmp_path: Path, onboarded: Path) -> None:
     assert out.startswith("Pacer 0.1.0 on sqlite (sqlite+aiosqlite:///")
     assert "Schema: 0005 (current)" in out and "Learners: 1" in out
     assert "Dispatcher lag: " in out and "Outbox" in out
-    # The console that onboarded dana ticked once at its start: its process row is there.
-    assert "Processes (1):" in out and "(console): last tick" in out
+    # The console that onboarded dana ticked at its start, then stopped cleanly: no row left.
+    assert "Processes: none has ticked in the last day" in out
 
 
 def test_status_json_parses(tmp_path: Path, onboarded: Path) -> None:
@@ -145,7 +145,7 @@ def test_status_json_parses(tmp_path: Path, onboarded: Path) -> None:
     report = json.loads(result.stdout)
     assert report["learners"] == 1 and report["database"]["kind"] == "sqlite"
     assert report["database"]["schema"] == report["database"]["code_schema"] == "0005"
-    assert [p["fronts"] for p in report["processes"]] == [["console"]]
+    assert report["processes"] == []  # the console that onboarded dana stopped cleanly
 
 
 def test_status_of_a_database_never_migrated_says_so(tmp_path: Path) -> None:
