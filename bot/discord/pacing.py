@@ -9,9 +9,14 @@ How a command is paced (``Pacing.run``):
   from when this process got to it: a burst queued in the gateway has already used some of it.
   ``margin`` seconds are kept free for the answer's own request.
 - At most ``concurrency`` commands run at once (a semaphore); the others wait their turn.
-- When the commands ahead of this one (waiting and running, ``concurrency`` at a time, each
-  taking about the recently observed service time) cannot be done before the time left runs
-  out, the interaction is deferred at once, before it waits. Otherwise a watchdog defers it
+- When the commands ahead of this one cannot be done before the time left runs out, the
+  interaction is deferred at once, before it waits. "Ahead" is estimated two ways and the
+  longer wins: the semaphore's queue (``concurrency`` at a time, each taking about the
+  recently observed service time: what binds when the database is slow), and every command
+  admitted but not yet answered, each taking about the recently observed gap between two
+  answers while others were waiting (what binds when the event loop itself is the queue:
+  with SQLite on the loop a command's work never waits, so its service time says nothing
+  about the hundreds of answers that share one thread in a burst). Otherwise a watchdog defers it
   when its time left runs out before the answer is ready. So the first response is never late
   unless the interaction arrived late.
 - When even the deferral is refused as too late (10062), the command is not run: nothing is
@@ -39,6 +44,7 @@ RESPONSE_WINDOW = 3.0  # Discord's deadline for the first response to an interac
 REPLY_MARGIN = 1.0  # kept free for the answer's own request, under load
 CONCURRENCY = 8
 FIRST_SERVICE_TIME = 0.1  # seconds a command takes, until some have been measured
+FIRST_ANSWER_GAP = 0.02  # seconds between two answers under load, until some have been measured
 DEFERRED_KEY = "pacer_deferred_ephemeral"
 UNKNOWN_INTERACTION = 10062
 
@@ -78,8 +84,15 @@ class Pacing:
         self.margin = margin
         self.clock = clock
         self.service_time = FIRST_SERVICE_TIME
+        self.answer_gap = FIRST_ANSWER_GAP
         self.waiting = 0
         self.running = 0
+        self.in_flight = 0  # admitted, not yet answered
+        self._last_answer: float | None = None
+        self.acknowledging = 0  # deferrals on their way to Discord
+        self._acknowledged = asyncio.Event()  # set while none is
+        self._acknowledged.set()
+        self._busy = False  # others were in flight at the last answer: the next gap counts
         self.deferred_early = 0  # deferred before waiting (for logs and tests)
         self._slots = asyncio.Semaphore(self.concurrency)
 
@@ -91,18 +104,41 @@ class Pacing:
     def expected_wait(self) -> float:
         """Estimate how long a command arriving now takes to finish."""
         rounds = (self.waiting + self.running) // self.concurrency + 1
-        return rounds * self.service_time
+        return max(rounds * self.service_time, (self.in_flight + 1) * self.answer_gap)
 
     def _observe(self, seconds: float) -> None:
         self.service_time = 0.8 * self.service_time + 0.2 * seconds
 
-    async def run(self, interaction: discord.Interaction, work: Awaitable[T]) -> T:
-        """Await WORK in turn, deferring the interaction whenever its answer could be late."""
+    def _answered(self) -> None:
+        now = time.monotonic()
+        self.in_flight -= 1
+        if self._busy and self._last_answer is not None:
+            self.answer_gap = 0.8 * self.answer_gap + 0.2 * (now - self._last_answer)
+        self._last_answer = now
+        self._busy = self.in_flight > 0
+
+    async def run(self, interaction: discord.Interaction, work: Awaitable[T],
+                  answer: Callable[[T], Awaitable[None]] | None = None) -> T:
+        """Await WORK in turn, deferring the interaction whenever its answer could be late.
+
+        ANSWER, when given, sends the reply (after WORK's slot is free): the command counts as
+        in flight until it is done.
+        """
+        self.in_flight += 1
+        try:
+            result = await self._work(interaction, work)
+            if answer is not None:
+                await answer(result)
+            return result
+        finally:
+            self._answered()
+
+    async def _work(self, interaction: discord.Interaction, work: Awaitable[T]) -> T:
         left = self.time_left(interaction)
         try:
             if self.expected_wait() >= left:
                 self.deferred_early += 1
-                await defer(interaction)
+                await self._acknowledge(interaction)
         except BaseException:
             if inspect.iscoroutine(work):
                 work.close()  # never started: nothing was changed
@@ -114,6 +150,9 @@ class Pacing:
         queued = True
         try:
             async with self._slots:
+                # First responses go before work: a deferral on its way needs turns of the
+                # loop that a command's work (SQLite runs on the loop) would otherwise take.
+                await self._acknowledged.wait()
                 self.waiting -= 1
                 queued = False
                 self.running += 1
@@ -130,12 +169,22 @@ class Pacing:
                     work.close()
             await _settle(watchdog, watch)
 
+    async def _acknowledge(self, interaction: discord.Interaction) -> None:
+        self.acknowledging += 1
+        self._acknowledged.clear()
+        try:
+            await defer(interaction)
+        finally:
+            self.acknowledging -= 1
+            if not self.acknowledging:
+                self._acknowledged.set()
+
     async def _defer_later(self, interaction: discord.Interaction, delay: float,
                            watch: _Watch) -> None:
         await asyncio.sleep(max(0.0, delay))
         watch.deferring = True
         try:
-            await defer(interaction)
+            await self._acknowledge(interaction)
         except (InteractionExpired, discord.HTTPException):
             log.warning("could not defer interaction %s in time", interaction.id,
                         exc_info=True)

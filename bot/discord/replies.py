@@ -228,9 +228,14 @@ async def paced(interaction: discord.Interaction, work: Awaitable[T]) -> T:
 async def respond(interaction: discord.Interaction, work: Awaitable[Any], *,
                   view: discord.ui.View | None = None) -> Reply:
     """Run a service call within Discord's answer window and show ``present(outcome)``."""
-    reply = present(await paced(interaction, work))
-    await show(interaction, reply, view=view)
-    return reply
+    shown: list[Reply] = []
+
+    async def answer(outcome: Any) -> None:
+        shown.append(present(outcome))
+        await show(interaction, shown[0], view=view)
+
+    await pacing_of(interaction).run(interaction, work, answer)
+    return shown[0]
 
 
 async def show(interaction: discord.Interaction, reply: Reply, *,

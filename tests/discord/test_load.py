@@ -167,12 +167,12 @@ async def test_a_429_is_honoured_and_nothing_is_lost_or_sent_twice(
         assert retry and retry[0].received_at >= r.received_at + 0.45
 
 
-async def test_a_burst_of_200_log_commands_is_answered_within_the_deadline(
+async def test_a_burst_of_400_log_commands_is_answered_within_the_deadline(
         standin: DiscordStandin, tmp_path: Path, sqlite_template: Path) -> None:
     settings = standin_settings(standin, copy_database(sqlite_template, tmp_path))
     async with running_bot(standin, settings, FakeClock(START)) as (bot, core):
         world = World(standin, bot, core, settings, FakeClock(START))
-        users = [world.new_user("burst") for _ in range(200)]
+        users = [world.new_user("burst") for _ in range(400)]
         for user in users:
             await world.onboard(user)
         await asyncio.sleep(1.0)  # the on-boarding requests leave the global window
