@@ -29,11 +29,12 @@ BUDGET = {
     "/done day03": 8,
     "/undone day03": 5,
     "/quiz week1 17/20": 5,
-    "/mock 7": 10,  # the first mock reaches an achievement: its row and its outbox row
+    "/mock 7": 11,  # the first mock reaches an achievement: the dates to date it, its row and
+    # its outbox row
     "/rate scheduler 4": 5,
     "/confidence coding 4": 5,
     "/set track Standard": 5,
-    "/count cuda-basic +1": 10,  # the first problem solved reaches a celebration
+    "/count cuda-basic +1": 11,  # the first problem solved reaches a celebration
     "/insight week1 pages are blocks": 5,
     "/question why 16?": 5,
     '/deadline add "Interview" 2027-01-15': 5,

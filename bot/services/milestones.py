@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, bindparam, cast, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import models as m
@@ -71,8 +71,7 @@ async def new_milestones(session: AsyncSession, learner_id: int, plan: Plan,
     timed = "time_logs" in frozenset().union(*(read[ms.id] for ms in direct))
     found = (await session.execute(_REACHED_AND_TIME if timed else _REACHED,
                                    {"learner_id": learner_id})).one()
-    reached = _parse_reached(found[0])
-    reached_ids = frozenset(reached)
+    reached_ids = frozenset((found[0] or "").split())
     totals = (int(found[1]), int(found[2])) if timed else None
     open_direct = [ms for ms in direct if ms.id not in reached_ids]
     if not open_direct:
@@ -86,6 +85,9 @@ async def new_milestones(session: AsyncSession, learner_id: int, plan: Plan,
     new = milestones_now_reached(facts, scope, reached_ids)  # type: ignore[arg-type]
     if not new:
         return []
+    # Something was reached (rare): read what dating it needs.
+    reached = {r.milestone_id: r.reached_on
+               for r in (await session.execute(_REACHED_ON, {"learner_id": learner_id}))}
     if "time_logs" in tables:
         facts = await load_facts(session, learner_id, tables)
     return date_milestones(new, facts, plan, reached, today)
@@ -110,22 +112,14 @@ _MOCKS = select(m.MockInterview.score, m.MockInterview.held_on).where(
 _DAYS = (select(m.TimeLog.study_date, func.sum(m.TimeLog.minutes), func.count())
          .where(m.TimeLog.learner_id == bindparam("learner_id"))
          .group_by(m.TimeLog.study_date).order_by(m.TimeLog.study_date))
-# The reached milestones as "id=YYYY-MM-DD" joined by spaces (ids have no spaces), alone or
-# with the time log's totals: the first statement of every milestone check.
-_REACHED_IDS = (select(func.aggregate_strings(
-    m.MilestoneReached.milestone_id + "=" + cast(m.MilestoneReached.reached_on, String), " "))
-    .where(m.MilestoneReached.learner_id == bindparam("learner_id")).scalar_subquery())
-
-
-def _parse_reached(joined: str | None) -> dict[str, date]:
-    """Read ``_REACHED_IDS``' text back into milestone id -> day reached."""
-    out = {}
-    for part in (joined or "").split():
-        ident, _, day = part.rpartition("=")
-        out[ident] = date.fromisoformat(day)
-    return out
-
-
+# The reached milestones' ids joined by spaces (ids have no spaces), alone or with the time
+# log's totals: the first statement of every milestone check. (Dates are not folded into the
+# text: how a server prints a date depends on its settings; they are read when needed.)
+_REACHED_IDS = (select(func.aggregate_strings(m.MilestoneReached.milestone_id, " "))
+                .where(m.MilestoneReached.learner_id == bindparam("learner_id"))
+                .scalar_subquery())
+_REACHED_ON = select(m.MilestoneReached.milestone_id, m.MilestoneReached.reached_on).where(
+    m.MilestoneReached.learner_id == bindparam("learner_id"))
 _REACHED = select(_REACHED_IDS)
 _REACHED_AND_TIME = select(
     _REACHED_IDS,

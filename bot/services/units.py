@@ -64,6 +64,7 @@ class Unit:
     """One open change of one learner: the session, the locked row, its plan and study day."""
 
     session: AsyncSession
+    conn: AsyncConnection  # the session's connection: plain statements, no ORM step, no autoflush
     row: m.Learner
     plan: Plan
     today: date
@@ -76,13 +77,6 @@ class Unit:
     @property
     def learner_id(self) -> int:
         return self.row.id
-
-    @property
-    def conn(self) -> AsyncConnection:
-        """The unit's connection, for plain statements that need no ORM step (no autoflush)."""
-        return self._conn
-
-    _conn: AsyncConnection = field(init=False, repr=False)
 
     async def find(self, model: type, **where: Any) -> Any:
         """Return this learner's row of MODEL matching WHERE, or None."""
@@ -148,10 +142,9 @@ class Units:
             if found is None:
                 raise StateError(NOT_STARTED)
             row, has_notices = found
-            unit = Unit(session, row, self.ctx.plan_for(row), self.ctx.today_for(row),
-                        self.ctx.now(), ChangeSet(session), description,
-                        has_notices=bool(has_notices))
-            unit._conn = await session.connection()
+            unit = Unit(session, await session.connection(), row, self.ctx.plan_for(row),
+                        self.ctx.today_for(row), self.ctx.now(), ChangeSet(session),
+                        description, has_notices=bool(has_notices))
             yield unit
             await self._finish(unit)
 
