@@ -48,11 +48,15 @@ async def test_without_checkpoints_the_file_stays_behind_the_wal(tmp_path: Path)
     engine = create_async_engine(f"sqlite+aiosqlite:///{path}",
                                  async_creator=inline_connector(str(path)))
     async with engine.begin() as conn:
-        await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
-        await conn.execute(text("INSERT INTO t (id) VALUES (1)"))
+        await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, blob BLOB)"))
+        # ~1,200 pages: past SQLite's automatic checkpoint (1,000), had it been left on
+        await conn.execute(text("INSERT INTO t (id, blob) VALUES (:i, randomblob(4000))"),
+                           [{"i": i} for i in range(1200)])
     async with engine.begin() as conn:
         assert (await conn.execute(text("PRAGMA wal_autocheckpoint"))).scalar() == 0
-    # Committed, readable through the WAL, but not yet in the file: the loop never checkpoints.
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 1200
+    # Committed, readable through the WAL, but not yet in the file: the loop never checkpoints
+    # (the commit would have, and waited for the disk, with SQLite's default).
     checker = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
     tables = checker.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     checker.close()
