@@ -117,6 +117,7 @@ async def run_pacer(url: str, commands: int, tasks: int, learners: int) -> Resul
         await services.timelog.log_time(actors[i % learners], MINUTES, "bench")
 
     elapsed, latencies, failures = await fan_out(commands, tasks, one)
+    print(f"  (group commit: {store.group.works} commands in {store.group.batches} batches)")
     async with store.read() as session:
         totals = dict((await session.execute(
             select(m.Learner.external_id, func.coalesce(func.sum(m.TimeLog.minutes), 0))

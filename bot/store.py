@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.groupcommit import GroupCommit, count_writes
 from bot.sqlite_driver import Checkpointer, inline_connector
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ def _prepare_sqlite(url: str) -> None:
 
 
 IDLE_PING_SECONDS = 30.0  # PostgreSQL: ping a pooled connection that idled this long
+# Group commit lanes: SQLite has one writer; on a server, lanes run side by side (each holds one
+# pooled connection while it commits a batch, out of the default pool of 5 + 10 overflow).
+SERVER_WRITE_LANES = 8
 
 
 def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False,
@@ -102,6 +106,10 @@ class Store:
         # SQLite has one writer at a time: writers of this process queue here instead of
         # racing for the file lock (which fails with "database is locked" past busy_timeout).
         self._write_lock = asyncio.Lock()
+        # Commands that arrive together share a transaction (``bot.groupcommit``).
+        count_writes(engine)
+        self.group = GroupCommit(self.write,
+                                 lanes=1 if self.dialect == "sqlite" else SERVER_WRITE_LANES)
 
     @property
     def dialect(self) -> str:

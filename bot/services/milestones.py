@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -36,24 +37,45 @@ async def redate_milestone(unit: Unit, milestone_id: str, day: date) -> None:
                      reached_on=day)
 
 
-def _candidates(plan: Plan, touched: Iterable[str]) -> list[Milestone]:
-    touched = set(touched)
-    return [ms for ms, tables in _tables_read(plan) if tables & touched]
-
-
 _READ: dict[int, tuple[Plan, tuple[tuple[Milestone, frozenset[str]], ...]]] = {}
 
 
-def _tables_read(plan: Plan) -> tuple[tuple[Milestone, frozenset[str]], ...]:
-    """Return each milestone of PLAN with the tables its condition reads (plans are frozen).
+@dataclass(frozen=True, eq=False)
+class _PlanReads:
+    """What a plan's milestone conditions read, worked out once per plan (plans are frozen)."""
 
-    Kept by the plan's identity: hashing a frozen plan would walk all of it on every call.
+    plan: Plan
+    pairs: tuple[tuple[Milestone, frozenset[str]], ...]  # each milestone, the tables it reads
+    read: dict[str, frozenset[str]]  # milestone id: the tables its condition reads
+    candidates: dict[frozenset[str], tuple[Milestone, ...]] = field(default_factory=dict)
+
+    def touched_by(self, touched: frozenset[str]) -> tuple[Milestone, ...]:
+        """Return the milestones whose conditions read one of the TOUCHED tables."""
+        found = self.candidates.get(touched)
+        if found is None:
+            found = self.candidates[touched] = tuple(
+                ms for ms, tables in self.pairs if tables & touched)
+        return found
+
+
+_READ: dict[int, _PlanReads] = {}
+
+
+def _reads(plan: Plan) -> _PlanReads:
+    """Return what PLAN's conditions read, kept by the plan's identity.
+
+    (Hashing a frozen plan would walk all of it on every call.)
     """
     known = _READ.get(id(plan))
-    if known is None or known[0] is not plan:
-        known = _READ[id(plan)] = (plan, tuple((ms, condition_tables(ms.when))
-                                               for ms in plan.milestones))
-    return known[1]
+    if known is None or known.plan is not plan:
+        pairs = tuple((ms, condition_tables(ms.when)) for ms in plan.milestones)
+        known = _READ[id(plan)] = _PlanReads(plan, pairs, {ms.id: t for ms, t in pairs})
+    return known
+
+
+def _tables_read(plan: Plan) -> tuple[tuple[Milestone, frozenset[str]], ...]:
+    """Return each milestone of PLAN with the tables its condition reads."""
+    return _reads(plan).pairs
 
 
 async def new_milestones(session: AsyncSession, learner_id: int, plan: Plan,
@@ -64,13 +86,16 @@ async def new_milestones(session: AsyncSession, learner_id: int, plan: Plan,
     the time log's two totals in one statement, the other tables' facts when a milestone
     reading them is still open, and the time log by day only to date a milestone reached.
     """
-    direct = _candidates(plan, touched)
+    reads = _reads(plan)
+    direct = reads.touched_by(frozenset(touched))
     if not direct:
         return []
-    read = dict((ms.id, tables) for ms, tables in _tables_read(plan))
+    read = reads.read
     timed = "time_logs" in frozenset().union(*(read[ms.id] for ms in direct))
-    found = (await session.execute(_REACHED_AND_TIME if timed else _REACHED,
-                                   {"learner_id": learner_id})).one()
+    # Plain rows straight on the connection: none of the ORM's execution steps are needed.
+    conn = await session.connection()
+    found = (await conn.execute(_REACHED_AND_TIME if timed else _REACHED,
+                                {"learner_id": learner_id})).one()
     reached_ids = frozenset((found[0] or "").split())
     totals = (int(found[1]), int(found[2])) if timed else None
     open_direct = [ms for ms in direct if ms.id not in reached_ids]

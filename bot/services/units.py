@@ -134,32 +134,43 @@ class Units:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
+    async def open(self, session: AsyncSession, actor: Actor,
+                   description: str = "change") -> Unit:
+        """Lock ACTOR's learner row in SESSION's write transaction and open a change of it."""
+        found = (await session.execute(_LOCK_LEARNER, actor_params(actor))).first()
+        if found is None:
+            raise StateError(NOT_STARTED)
+        row, has_notices = found
+        return Unit(session, await session.connection(), row, self.ctx.plan_for(row),
+                    self.ctx.today_for(row), self.ctx.now(), ChangeSet(session),
+                    description, has_notices=bool(has_notices))
+
     @asynccontextmanager
     async def change(self, actor: Actor, description: str = "change") -> AsyncIterator[Unit]:
         """Open one change of ACTOR's tracker; on exit record milestones and the undo entry."""
         async with self.ctx.store.write() as session:
-            found = (await session.execute(_LOCK_LEARNER, actor_params(actor))).first()
-            if found is None:
-                raise StateError(NOT_STARTED)
-            row, has_notices = found
-            unit = Unit(session, await session.connection(), row, self.ctx.plan_for(row),
-                        self.ctx.today_for(row), self.ctx.now(), ChangeSet(session),
-                        description, has_notices=bool(has_notices))
+            unit = await self.open(session, actor, description)
             yield unit
             await self._finish(unit)
 
     async def run(self, actor: Actor, build: Callable[[Unit], Awaitable[OutcomeT]]) -> OutcomeT:
-        """Run BUILD in one change, retrying transient errors; fill in what every outcome has."""
-        async def attempt() -> OutcomeT:
-            async with self.change(actor) as unit:
-                outcome = await build(unit)
-                outcome.celebrations = unit.celebrations
-                outcome.public = bool(unit.row.public_posts)
-                if unit.has_notices:
-                    outcome.notices = await take_notices(unit.session, unit.row.id)
+        """Run BUILD in one change, retrying transient errors; fill in what every outcome has.
+
+        Changes that arrive together share one transaction (``bot.groupcommit``); each is still
+        all or nothing, and its outcome comes back once it is committed.
+        """
+        async def work(session: AsyncSession) -> OutcomeT:
+            unit = await self.open(session, actor)
+            outcome = await build(unit)
+            await self._finish(unit)
+            outcome.celebrations = unit.celebrations
+            outcome.public = bool(unit.row.public_posts)
+            if unit.has_notices:
+                outcome.notices = await take_notices(session, unit.row.id)
             return outcome
 
-        return await retry_transient(attempt)
+        key = (actor.platform, actor.external_id)
+        return await retry_transient(lambda: self.ctx.store.group.run(key, work))
 
     async def transact(self, body: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run BODY in one write transaction (no undo entry), retrying transient errors."""
