@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, inspect, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.models import Base
 
@@ -40,8 +40,9 @@ _INSERTS: dict[str, Any] = {}
 class ChangeSet:
     """Collect the inverse of every write made through it, newest last."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, conn: AsyncConnection) -> None:
         self.session = session
+        self.conn = conn  # the session's connection, for plain statements
         self.ops: list[dict[str, Any]] = []
 
     async def insert(self, model: type[Base], **values: Any) -> int:
@@ -51,8 +52,7 @@ class ChangeSet:
         if stmt is None:
             stmt = _INSERTS[table.name] = insert(table).returning(table.c.id)
         # Straight on the connection: a plain INSERT needs none of the ORM's execution steps.
-        conn = await self.session.connection()
-        row_id = int((await conn.execute(stmt, values)).scalar_one())
+        row_id = int((await self.conn.execute(stmt, values)).scalar_one())
         self.ops.append({"op": "delete", "table": table.name, "id": row_id})
         return row_id
 

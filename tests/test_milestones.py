@@ -79,3 +79,15 @@ async def test_milestones_refuses_arguments_and_changes_nothing(
     assert await dump_store(store) == before
     reply = await grammar.dispatch(Actor("console", "zoe", "Zoe"), "/milestones")
     assert reply.error and "/start" in reply.text
+
+
+async def test_a_milestone_reached_by_changing_an_existing_row_is_seen(
+        grammar: Grammar, store: Store, alice: Actor) -> None:
+    # The counter's row exists at 0, so +1 changes it (an update, not an insert): the check
+    # that follows must read the new value, not the row as it was.
+    await ok(grammar, alice, "/start Europe/Berlin")
+    first = await ok(grammar, alice, "/count cuda-basic 0")
+    assert "c-first-kernel" not in [c.milestone_id for c in first.celebrations]
+    reply = await ok(grammar, alice, "/count cuda-basic +1")
+    assert [c.milestone_id for c in reply.celebrations] == ["c-first-kernel"]
+    assert "c-first-kernel" in await reached(store)

@@ -41,7 +41,8 @@ BUDGET = {
     "/pause until 2026-12-24": 5,
     "/resume": 5,
     "/snooze 1h": 4,
-    "/settings reminder=20:00": 4,
+    "/settings reminder=20:00": 5,  # changes read the learner's row as plain columns; a
+    # settings change loads it as an object to change it
     "/undo": 6,
 }
 

@@ -8,7 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import models as m
 from bot.plan import Milestone, Plan
@@ -78,7 +78,7 @@ def _tables_read(plan: Plan) -> tuple[tuple[Milestone, frozenset[str]], ...]:
     return _reads(plan).pairs
 
 
-async def new_milestones(session: AsyncSession, learner_id: int, plan: Plan,
+async def new_milestones(conn: AsyncConnection, learner_id: int, plan: Plan,
                          touched: set[str], today: date) -> list[tuple[Milestone, date]]:
     """Return the milestones a change of TOUCHED tables reached, dated by when they held.
 
@@ -92,8 +92,6 @@ async def new_milestones(session: AsyncSession, learner_id: int, plan: Plan,
         return []
     read = reads.read
     timed = "time_logs" in frozenset().union(*(read[ms.id] for ms in direct))
-    # Plain rows straight on the connection: none of the ORM's execution steps are needed.
-    conn = await session.connection()
     found = (await conn.execute(_REACHED_AND_TIME if timed else _REACHED,
                                 {"learner_id": learner_id})).one()
     reached_ids = frozenset((found[0] or "").split())
@@ -102,7 +100,7 @@ async def new_milestones(session: AsyncSession, learner_id: int, plan: Plan,
     if not open_direct:
         return []
     tables = frozenset().union(*(read[ms.id] for ms in open_direct))
-    facts = await load_facts(session, learner_id, tables, totals=totals)
+    facts = await load_facts(conn, learner_id, tables, totals=totals)
     # Milestones that only wait for other milestones may follow from the new ones.
     followers = [ms for ms, needs in _tables_read(plan) if ms.id not in reached_ids
                  and not needs]
@@ -112,9 +110,9 @@ async def new_milestones(session: AsyncSession, learner_id: int, plan: Plan,
         return []
     # Something was reached (rare): read what dating it needs.
     reached = {r.milestone_id: r.reached_on
-               for r in (await session.execute(_REACHED_ON, {"learner_id": learner_id}))}
+               for r in (await conn.execute(_REACHED_ON, {"learner_id": learner_id}))}
     if "time_logs" in tables:
-        facts = await load_facts(session, learner_id, tables)
+        facts = await load_facts(conn, learner_id, tables)
     return date_milestones(new, facts, plan, reached, today)
 
 
@@ -156,7 +154,7 @@ _COUNTERS = select(m.CounterValue.counter_id, m.CounterValue.value).where(
     m.CounterValue.learner_id == bindparam("learner_id"))
 
 
-async def load_facts(session: AsyncSession, learner_id: int, tables: frozenset[str], *,
+async def load_facts(conn: AsyncConnection, learner_id: int, tables: frozenset[str], *,
                      totals: tuple[int, int] | None = None) -> MilestoneFacts:
     """Load the milestone facts of TABLES only (one query per table).
 
@@ -169,13 +167,13 @@ async def load_facts(session: AsyncSession, learner_id: int, tables: frozenset[s
     counters: dict[str, int] = {}
     ids = {"learner_id": learner_id}
     if "items_done" in tables:
-        done = {r.item_id: r.study_date for r in (await session.execute(_DONE, ids)).all()}
+        done = {r.item_id: r.study_date for r in (await conn.execute(_DONE, ids)).all()}
     if "mock_interviews" in tables:
-        mocks = tuple((r.score, r.held_on) for r in (await session.execute(_MOCKS, ids)).all())
+        mocks = tuple((r.score, r.held_on) for r in (await conn.execute(_MOCKS, ids)).all())
     if "time_logs" in tables and totals is None:
         days = tuple((r[0], int(r[1]), int(r[2]))
-                     for r in (await session.execute(_DAYS, ids)).all())
+                     for r in (await conn.execute(_DAYS, ids)).all())
     if "counters" in tables:
         counters = {r.counter_id: r.value
-                    for r in (await session.execute(_COUNTERS, ids)).all()}
+                    for r in (await conn.execute(_COUNTERS, ids)).all()}
     return MilestoneFacts(done, mocks, days, counters, totals=totals)

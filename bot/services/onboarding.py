@@ -62,8 +62,8 @@ async def apply_settings(u: Unit, **columns: Any) -> None:
     unknown = set(columns) - set(SETTING_COLUMNS)
     if unknown:
         raise InputError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
-    u.changes.set(u.row, **columns, updated_at=u.now)
-    u.reschedule()
+    u.changes.set(await u.learner(), **columns, updated_at=u.now)
+    await u.reschedule()
 
 
 class OnboardingService(Service):

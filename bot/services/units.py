@@ -52,10 +52,14 @@ TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "08000", "08003", "08006", "57
 # The unit's first statement, prepared once: the learner row locked, and whether notices
 # wait for them. (Nothing else rides on it: on PostgreSQL a subquery here reads the snapshot
 # taken before the statement waited for the lock, and may miss what the holder just wrote.)
+# Plain columns, not an ORM object: most changes only read the learner (``Unit.learner()``
+# loads the object for those that change it).
+_LEARNERS = m.Learner.__table__
 _LOCK_LEARNER = select(
-    m.Learner,
-    select(m.Notice.id).where(m.Notice.learner_id == m.Learner.id).exists(),
-).where(ACTOR_LEARNER).with_for_update(of=m.Learner)
+    _LEARNERS,
+    select(m.Notice.id).where(m.Notice.learner_id == _LEARNERS.c.id).exists()
+    .label("has_notices"),
+).where(ACTOR_LEARNER).with_for_update(of=_LEARNERS)
 _UNDO_ENTRY = insert(m.UndoEntry.__table__).returning(m.UndoEntry.__table__.c.id)
 
 
@@ -65,7 +69,7 @@ class Unit:
 
     session: AsyncSession
     conn: AsyncConnection  # the session's connection: plain statements, no ORM step, no autoflush
-    row: m.Learner
+    row: Any  # the learner's columns as read, or the ORM object once ``learner()`` loaded it
     plan: Plan
     today: date
     now: datetime
@@ -96,10 +100,17 @@ class Unit:
         self.changes.set(existing, **values)
         return old
 
-    def reschedule(self) -> None:
+    async def learner(self) -> m.Learner:
+        """Return the learner as an ORM object, to change it (loaded by key on first use)."""
+        if not isinstance(self.row, m.Learner):
+            self.row = await self.session.get_one(m.Learner, self.row.id)
+        return self.row
+
+    async def reschedule(self) -> None:
         """Recompute the next reminder and digest after a settings change."""
-        self.changes.set(self.row, next_reminder_at=next_reminder_at(self.row, self.now),
-                         next_digest_at=next_digest_at(self.row, self.now))
+        row = await self.learner()
+        self.changes.set(row, next_reminder_at=next_reminder_at(row, self.now),
+                         next_digest_at=next_digest_at(row, self.now))
 
 
 async def retry_transient(attempt: Callable[[], Awaitable[T]]) -> T:
@@ -137,13 +148,13 @@ class Units:
     async def open(self, session: AsyncSession, actor: Actor,
                    description: str = "change") -> Unit:
         """Lock ACTOR's learner row in SESSION's write transaction and open a change of it."""
-        found = (await session.execute(_LOCK_LEARNER, actor_params(actor))).first()
-        if found is None:
+        conn = await session.connection()
+        row = (await conn.execute(_LOCK_LEARNER, actor_params(actor))).first()
+        if row is None:
             raise StateError(NOT_STARTED)
-        row, has_notices = found
-        return Unit(session, await session.connection(), row, self.ctx.plan_for(row),
-                    self.ctx.today_for(row), self.ctx.now(), ChangeSet(session),
-                    description, has_notices=bool(has_notices))
+        return Unit(session, conn, row, self.ctx.plan_for(row), self.ctx.today_for(row),
+                    self.ctx.now(), ChangeSet(session, conn), description,
+                    has_notices=bool(row.has_notices))
 
     @asynccontextmanager
     async def change(self, actor: Actor, description: str = "change") -> AsyncIterator[Unit]:
@@ -191,7 +202,9 @@ class Units:
         # Conditions only grow with rows added or changed; a removal reaches nothing. (An
         # undo op "delete" records an insert, "update" an update.)
         grown = {op["table"] for op in unit.changes.ops if op["op"] in ("delete", "update")}
-        for ms, day in await new_milestones(unit.session, unit.row.id, unit.plan, grown,
+        if unit.session.dirty:  # the checks below read plain rows: changed objects first
+            await unit.session.flush()
+        for ms, day in await new_milestones(unit.conn, unit.row.id, unit.plan, grown,
                                             unit.today):
             await record_milestone(unit, ms.id, day, announced=False)
             unit.celebrations.append(Celebration(ms.id, ms.title, ms.kind, day))
