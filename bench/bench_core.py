@@ -15,8 +15,11 @@ the same settings as Pacer's engine:
 - PostgreSQL (asyncpg): a pool as large as SQLAlchemy's default (5 + 10 overflow = 15), each
   INSERT in its own transaction.
 
-Each peer's rows are counted afterwards too. A third line, not a peer of the target, shows
-SQLAlchemy's own floor: one prepared INSERT per ``store.write()`` session on Pacer's engine.
+Each peer's rows are counted afterwards too. Two more lines are references, not peers of the
+target: SQLAlchemy's own floor (one prepared INSERT per ``store.write()`` session on Pacer's
+engine), and the raw driver making a /log's five statements per transaction (lock the learner,
+the day's total, the insert, the totals a milestone check reads, the undo entry), which shows
+what the statements alone cost on that driver.
 
     .venv/bin/python bench/bench_core.py                      # SQLite, 600 commands, 60 tasks
     .venv/bin/python bench/bench_core.py --full               # 2,000 commands, 200 tasks
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 import time
 from collections import Counter
@@ -210,6 +214,94 @@ async def run_raw_pg(url: str, commands: int, tasks: int, learners: int) -> Resu
     return Result("raw asyncpg, pool of 15", rows, elapsed, latencies, failures, wrong)
 
 
+# A /log's own statements, written straight for the raw driver (a reference line, not the peer
+# of the target): lock the learner, read the day's total, insert the entry, read the totals a
+# milestone check needs, insert the undo entry; one transaction per command.
+SHAPED_SQLITE = (
+    "CREATE TABLE IF NOT EXISTS shaped_learner (id INTEGER PRIMARY KEY)",
+    "CREATE TABLE IF NOT EXISTS shaped_log (id INTEGER PRIMARY KEY, learner INTEGER, "
+    "day TEXT, minutes INTEGER)",
+    "CREATE INDEX IF NOT EXISTS shaped_log_day ON shaped_log (learner, day)",
+    "CREATE TABLE IF NOT EXISTS shaped_undo (id INTEGER PRIMARY KEY, learner INTEGER, "
+    "ops TEXT)",
+)
+SHAPED_STEPS = (  # (statement, what it binds): ? for SQLite, $n for PostgreSQL
+    ("SELECT id FROM shaped_learner WHERE id = ?{lock}", "l"),
+    ("SELECT coalesce(sum(minutes), 0) FROM shaped_log WHERE learner = ? AND day = ?", "ld"),
+    ("INSERT INTO shaped_log (learner, day, minutes) VALUES (?, ?, ?) RETURNING id", "ldm"),
+    ("SELECT coalesce(sum(minutes), 0), count(*) FROM shaped_log WHERE learner = ?", "l"),
+    ("INSERT INTO shaped_undo (learner, ops) VALUES (?, ?) RETURNING id", "lo"),
+)
+SHAPED_DAY, SHAPED_OPS = "2026-12-01", '[{"op": "delete", "table": "time_logs", "id": 1}]'
+
+
+def _shaped_args(kinds: str, learner: int) -> tuple[object, ...]:
+    values = {"l": learner, "d": SHAPED_DAY, "m": MINUTES, "o": SHAPED_OPS}
+    return tuple(values[k] for k in kinds)
+
+
+def _pg_sql(sql: str) -> str:
+    n = 0
+
+    def number(_match: object) -> str:
+        nonlocal n
+        n += 1
+        return f"${n}"
+    return re.sub(r"\?", number, sql)
+
+
+async def run_shaped_sqlite(path: str, commands: int, tasks: int, learners: int) -> Result:
+    """A /log's five statements per transaction on one shared aiosqlite connection."""
+    conn = await sqlite_connect(path)
+    for statement in SHAPED_SQLITE:
+        await conn.execute(statement)
+    await conn.executemany("INSERT INTO shaped_learner (id) VALUES (?)",
+                           [(i,) for i in range(learners)])
+    lock = asyncio.Lock()
+    steps = [(sql.format(lock=""), kinds) for sql, kinds in SHAPED_STEPS]
+
+    async def one(i: int) -> None:
+        async with lock:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, kinds in steps:
+                    async with conn.execute(sql, _shaped_args(kinds, i % learners)) as cur:
+                        await cur.fetchall()
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+
+    elapsed, latencies, failures = await fan_out(commands, tasks, one)
+    async with conn.execute("SELECT count(*) FROM shaped_log") as cur:
+        (rows,) = await cur.fetchone() or (0,)
+    await conn.close()
+    return Result("raw aiosqlite, a /log's 5 statements", rows, elapsed, latencies, failures,
+                  abs(commands - failures - rows))
+
+
+async def run_shaped_pg(url: str, commands: int, tasks: int, learners: int) -> Result:
+    """A /log's five statements per transaction through a pool of 15 (asyncpg)."""
+    pool = await asyncpg.create_pool(pg_dsn(url), min_size=5, max_size=SQLALCHEMY_POOL)
+    for statement in SHAPED_SQLITE:
+        await pool.execute(statement.replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY")
+                           .replace("shaped_learner (id BIGSERIAL", "shaped_learner (id INTEGER"))
+    await pool.executemany("INSERT INTO shaped_learner (id) VALUES ($1)",
+                           [(i,) for i in range(learners)])
+    steps = [(_pg_sql(sql.format(lock=" FOR UPDATE")), kinds) for sql, kinds in SHAPED_STEPS]
+
+    async def one(i: int) -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            for sql, kinds in steps:
+                await conn.fetch(sql, *_shaped_args(kinds, i % learners))
+
+    elapsed, latencies, failures = await fan_out(commands, tasks, one)
+    rows = await pool.fetchval("SELECT count(*) FROM shaped_log")
+    await pool.close()
+    return Result("raw asyncpg, a /log's 5 statements", rows, elapsed, latencies, failures,
+                  abs(commands - failures - rows))
+
+
 FLOOR_TABLE = Table("raw_log_sa", MetaData(), Column("id", Integer, primary_key=True),
                     Column("learner", Integer), Column("minutes", Integer))
 
@@ -258,14 +350,18 @@ async def one_run(url: str | None, commands: int, tasks: int, learners: int) -> 
         peers = [await run_raw_pg(await recreate_pg(url), commands, tasks, learners)]
     floor = await run_sqlalchemy_floor(await fresh(url, "floor.sqlite3"), commands, tasks,
                                        learners)
+    shaped = (await run_shaped_sqlite(sqlite_path(sqlite_url("shaped.sqlite3")), commands, tasks,
+                                      learners) if url is None else
+              await run_shaped_pg(await recreate_pg(url), commands, tasks, learners))
     best = max(peers, key=lambda r: r.rate)
-    for r in (pacer, *peers, floor):
+    for r in (pacer, *peers, floor, shaped):
         print(r.line())
     ratio = pacer.rate / best.rate
     ok = pacer.failures == 0 and pacer.wrong == 0
-    print(f"  SQLAlchemy's own floor (same engine, one INSERT per session) is at "
-          f"{floor.rate / best.rate:.2f} of the raw driver; Pacer at {pacer.rate / floor.rate:.2f} "
-          "of that floor")
+    print(f"  references: SQLAlchemy's own floor (same engine, one INSERT per session) is at "
+          f"{floor.rate / best.rate:.2f} of the raw driver, Pacer at {pacer.rate / floor.rate:.2f} "
+          f"of that floor; the raw driver making a /log's 5 statements is at "
+          f"{shaped.rate / best.rate:.2f} of its one-INSERT rate")
     print(f"  ratio: Pacer at {ratio:.2f} of the raw driver ({best.name}); "
           f"every learner's total {'checked and right' if ok else 'WRONG or failures'}")
     print(f"target: core /log rate >= 0.5 of the raw driver, "

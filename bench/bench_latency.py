@@ -13,6 +13,10 @@ single-row INSERT transaction, ``/progress`` reads one row by primary key, and e
 synchronous=NORMAL, BEGIN IMMEDIATE); with ``--url`` Pacer runs on that PostgreSQL database and
 the peer on asyncpg in a second scratch database (``<name>_peer``), both recreated.
 
+A third bot is a reference, not the peer: the same bare bot with its INSERT and its read in a
+``Store`` session on Pacer's own engine (on PostgreSQL in ``<name>_speer``). Its ratio to the
+peer is what SQLAlchemy's session alone takes of the 1.5x before any rule of Pacer's runs.
+
     .venv/bin/python bench/bench_latency.py                  # 20 warm-up + 100 timed each
     .venv/bin/python bench/bench_latency.py --full           # 100 warm-up + 500 timed each
     .venv/bin/python bench/bench_latency.py --url postgresql+asyncpg://postgres@127.0.0.1:5432/pacer_bench
@@ -38,6 +42,17 @@ import aiosqlite  # noqa: E402
 import asyncpg  # noqa: E402
 import discord  # noqa: E402
 from discord import app_commands  # noqa: E402
+from sqlalchemy import (  # noqa: E402
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    bindparam,
+    insert,
+    select,
+)
 
 from bench._bench import (  # noqa: E402
     percentile,
@@ -47,7 +62,7 @@ from bench._bench import (  # noqa: E402
     sqlite_url,
     with_database,
 )
-from bot.store import migrate  # noqa: E402
+from bot.store import Store, create_engine, migrate  # noqa: E402
 from tests.conftest import FakeClock  # noqa: E402
 from tests.discord_fixtures import (  # noqa: E402
     START,
@@ -185,13 +200,66 @@ class PgPeerStore:
             await self.pool.close()
 
 
+PEER_METADATA = MetaData()
+PEER_LEARNERS = Table("peer_learners", PEER_METADATA,
+                      Column("user_id", BigInteger, primary_key=True), Column("name", Text),
+                      Column("timezone", Text), Column("created_at", Text))
+PEER_LOGS = Table("peer_time_logs", PEER_METADATA, Column("id", Integer, primary_key=True),
+                  Column("user_id", BigInteger), Column("minutes", Integer),
+                  Column("created_at", Text))
+
+
+class SessionPeerStore:
+    """The same two statements through SQLAlchemy: a ``Store`` on Pacer's own engine.
+
+    A reference, not the target's peer: the bare bot with one INSERT in a ``store.write()``
+    session shows what the mandated SQLAlchemy session costs before any rule of Pacer's runs.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.store: Store | None = None
+
+    async def open(self) -> None:
+        self.store = Store(create_engine(self.url))
+        async with self.store.engine.begin() as conn:
+            await conn.run_sync(PEER_METADATA.create_all)
+
+    async def add_learner(self, user_id: int, name: str) -> None:
+        assert self.store is not None
+        async with self.store.write() as session:
+            await session.execute(insert(PEER_LEARNERS).values(
+                user_id=user_id, name=name, timezone="Europe/Berlin",
+                created_at=datetime.now(UTC).isoformat()))
+
+    async def log(self, user_id: int, minutes: int) -> None:
+        assert self.store is not None
+        async with self.store.write() as session:
+            await session.execute(_PEER_LOG, {"user_id": user_id, "minutes": minutes,
+                                              "created_at": datetime.now(UTC).isoformat()})
+
+    async def learner(self, user_id: int) -> tuple[Any, ...] | None:
+        assert self.store is not None
+        async with self.store.read() as session:
+            row = (await session.execute(_PEER_LEARNER, {"user_id": user_id})).first()
+        return None if row is None else tuple(row)
+
+    async def close(self) -> None:
+        if self.store is not None:
+            await self.store.close()
+
+
+_PEER_LOG = insert(PEER_LOGS)
+_PEER_LEARNER = select(PEER_LEARNERS).where(PEER_LEARNERS.c.user_id == bindparam("user_id"))
+
+
 DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?$")
 
 
 class PeerBot(discord.Client):
     """A minimal discord.py bot: a CommandTree with /log and /progress over one PeerStore."""
 
-    def __init__(self, store: SqlitePeerStore | PgPeerStore) -> None:
+    def __init__(self, store: SqlitePeerStore | PgPeerStore | SessionPeerStore) -> None:
         super().__init__(intents=discord.Intents.none())
         self.store = store
         self.tree = app_commands.CommandTree(self)
@@ -235,7 +303,8 @@ async def run_pacer(standin: DiscordStandin, db_url: str, warmup: int, n: int) -
         return await measure(standin, user, warmup, n)
 
 
-async def run_peer(standin: DiscordStandin, store: SqlitePeerStore | PgPeerStore, warmup: int,
+async def run_peer(standin: DiscordStandin,
+                   store: SqlitePeerStore | PgPeerStore | SessionPeerStore, warmup: int,
                    n: int) -> Timings:
     """Measure the bare discord.py bot."""
     bot = PeerBot(store)
@@ -245,7 +314,8 @@ async def run_peer(standin: DiscordStandin, store: SqlitePeerStore | PgPeerStore
         return await measure(standin, user, warmup, n)
 
 
-def report(pacer: Timings, peer: Timings, label: str) -> dict[str, float]:
+def report(pacer: Timings, peer: Timings, label: str,
+           session_peer: Timings | None = None) -> dict[str, float]:
     """Print p50/p95/p99 per command for both bots and the ratios; return the ratios."""
     ratios: dict[str, float] = {}
     print(f"command latency, {label}: first response, ms (p50 / p95 / p99), "
@@ -262,6 +332,14 @@ def report(pacer: Timings, peer: Timings, label: str) -> dict[str, float]:
         ratios[f"{name}_p50"], ratios[f"{name}_p99"] = p50, p99
         print(f"  /{name:<9} {row[0]}   {row[1]}   ratio Pacer/peer p50 {p50:.2f}x, "
               f"p99 {p99:.2f}x")
+    if session_peer is not None:
+        d = session_peer.delays["log"]
+        floor = percentile(d, 0.5) / percentile(peer.delays["log"], 0.5)
+        print(f"  reference: the bare bot with its INSERT in a SQLAlchemy session on Pacer's "
+              f"engine: /log {percentile(d, 0.5) * 1000:.2f} / {percentile(d, 0.95) * 1000:.2f} / "
+              f"{percentile(d, 0.99) * 1000:.2f}, {floor:.2f}x the bare bot (SQLAlchemy's own "
+              "share of the 1.5x)")
+        ratios["session_floor_p50"] = floor
     met = ratios["log_p50"] <= 1.5
     print(f"target: /log p50 within 1.5x of the bare bot, {label.split(' ', 1)[0]}: "
           f"{ratios['log_p50']:.2f}x ({'met' if met else 'NOT met'})")
@@ -274,10 +352,12 @@ async def run(url: str | None, warmup: int, n: int) -> dict[str, float]:
         pacer_url = sqlite_url("pacer.sqlite3")
         peer_store: SqlitePeerStore | PgPeerStore = SqlitePeerStore(
             str(Path(sqlite_path(pacer_url)).with_name("peer.sqlite3")))
+        session_url = pacer_url.replace("pacer.sqlite3", "session-peer.sqlite3")
         label = "SQLite (Pacer: SQLAlchemy, SQLite on the loop; peer: aiosqlite)"
     else:
         pacer_url = await recreate_pg(url)
         peer_url = await recreate_pg(with_database(url, url.rsplit("/", 1)[1] + "_peer"))
+        session_url = await recreate_pg(with_database(url, url.rsplit("/", 1)[1] + "_speer"))
         peer_store = PgPeerStore(pg_dsn(peer_url))
         label = "PostgreSQL (Pacer: SQLAlchemy + asyncpg; peer: asyncpg)"
     await asyncio.to_thread(migrate, pacer_url)
@@ -286,7 +366,9 @@ async def run(url: str | None, warmup: int, n: int) -> dict[str, float]:
             pacer = await run_pacer(standin, pacer_url, warmup, n)
             standin.requests.clear()
             peer = await run_peer(standin, peer_store, warmup, n)
-    return report(pacer, peer, label)
+            standin.requests.clear()
+            session_peer = await run_peer(standin, SessionPeerStore(session_url), warmup, n)
+    return report(pacer, peer, label, session_peer)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,12 +1,13 @@
 """Group commit: units of work that arrive together share one transaction and one commit.
 
-Under load most of a command's cost is the transaction around it (the session, BEGIN, COMMIT),
+A good part of a command's cost is the transaction around it (the session, BEGIN, COMMIT),
 not its few statements. ``GroupCommit.run(key, work)`` queues WORK on a lane (one on SQLite,
 which has one writer; several on PostgreSQL, chosen by KEY so that one learner's commands stay
-on one lane and two lanes never wait for each other's row locks). When a lane is free the
-caller leads: it opens one write transaction and runs, one after another, its own work and
-every work queued behind it when it started (at most ``max_batch``), then commits once. Nothing
-waits to fill a batch: a lone command is a batch of one.
+on one lane and lanes seldom wait for each other's row locks). When a lane is free the caller
+leads: it opens one write transaction and runs, one after another, its own work and every work
+queued behind it when it started (at most ``max_batch``), then commits once. Nothing waits to
+fill a batch: a lone command is a batch of one. (SQLite's statements never suspend, so there
+the leader first gives the loop one turn: commands already running reach the queue and join.)
 
 Each work is isolated as if it ran alone:
 
@@ -94,8 +95,9 @@ class GroupCommit:
     """Run works that arrive together in one write transaction per lane (see the module)."""
 
     def __init__(self, open_write: Callable[[], AbstractAsyncContextManager[AsyncSession]],
-                 lanes: int, max_batch: int = MAX_BATCH) -> None:
+                 lanes: int, *, inline: bool = False, max_batch: int = MAX_BATCH) -> None:
         self._open = open_write
+        self._inline = inline  # statements never suspend (SQLite on the loop)
         self._lanes = [_Lane() for _ in range(max(1, lanes))]
         self.max_batch = max_batch
         self.batches = 0  # committed batches and the works in them: for tests and benchmarks
@@ -115,9 +117,11 @@ class GroupCommit:
                 raise
         else:
             lane.busy = True
-            # One turn of the loop lets commands that are already running reach the queue
-            # (on SQLite nothing else suspends): they join this batch. Nothing waits longer.
-            await asyncio.sleep(0)
+            if self._inline:
+                # Statements that never suspend leave no moment for others to queue: one turn
+                # of the loop lets commands already running reach the queue and join this
+                # batch. Nothing waits longer. (On a server, they queue during its round trips.)
+                await asyncio.sleep(0)
             signal = _LEAD
         if signal is _LEAD:
             signal = await self._lead(lane, job)

@@ -108,8 +108,9 @@ class Store:
         self._write_lock = asyncio.Lock()
         # Commands that arrive together share a transaction (``bot.groupcommit``).
         count_writes(engine)
-        self.group = GroupCommit(self.write,
-                                 lanes=1 if self.dialect == "sqlite" else SERVER_WRITE_LANES)
+        inline = self.dialect == "sqlite"  # bot.sqlite_driver: statements never suspend
+        self.group = GroupCommit(self.write, lanes=1 if inline else SERVER_WRITE_LANES,
+                                 inline=inline)
 
     @property
     def dialect(self) -> str:

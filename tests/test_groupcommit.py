@@ -2,8 +2,8 @@
 
 Every test runs on a real SQLite file and on the real PostgreSQL. The works below insert notices
 (a plain table with a foreign key to a learner), so that what each work wrote can be counted.
-``asyncio.gather`` puts works in one batch: the first caller leads, and the others reach the
-queue during the one turn of the loop it takes before it starts.
+``together`` puts works in one batch: they queue while a first batch is held open, and the
+first of them leads the next batch with all the others in it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,24 @@ from bot.store import Store
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 KEY = ("console", "lane")  # one key: every work on the same lane
+
+
+async def together(store: Store, *works):  # type: ignore[no-untyped-def]
+    """Run WORKS on one lane so that they form one batch; return their results or errors."""
+    gate = asyncio.Event()
+
+    async def held(_session: AsyncSession) -> None:
+        await gate.wait()
+
+    first = asyncio.create_task(store.group.run(KEY, held))
+    await asyncio.sleep(0.01)  # the held batch is open
+    tasks = [asyncio.create_task(store.group.run(KEY, work)) for work in works]
+    await asyncio.sleep(0.01)  # every work is queued behind it
+    before = store.group.batches
+    gate.set()
+    await first
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    return results, store.group.batches - before - 1  # the held batch not counted
 
 
 async def learner_ids(services: Services, n: int) -> list[int]:
@@ -56,11 +74,9 @@ def add_notice(learner_id: int, text: str, runs: Counter[str] | None = None):  #
 
 async def test_works_that_arrive_together_commit_once(store: Store, services: Services) -> None:
     [lid] = await learner_ids(services, 1)
-    before = store.group.batches
-    texts = await asyncio.gather(*(store.group.run(KEY, add_notice(lid, f"n{i}"))
-                                   for i in range(10)))
+    texts, batches = await together(store, *(add_notice(lid, f"n{i}") for i in range(10)))
     assert texts == [f"n{i}" for i in range(10)]
-    assert store.group.batches == before + 1
+    assert batches == 1
     assert await notice_texts(store) == Counter(f"n{i}" for i in range(10))
 
 
@@ -73,14 +89,11 @@ async def test_a_users_error_before_any_write_fails_only_its_own_work(
         runs["refused"] += 1
         raise InputError("no such thing")
 
-    before = store.group.batches
-    results = await asyncio.gather(store.group.run(KEY, add_notice(lid, "a", runs)),
-                                   store.group.run(KEY, refused),
-                                   store.group.run(KEY, add_notice(lid, "b", runs)),
-                                   return_exceptions=True)
+    results, batches = await together(store, add_notice(lid, "a", runs), refused,
+                                      add_notice(lid, "b", runs))
     assert results[0] == "a" and results[2] == "b"
     assert isinstance(results[1], InputError)
-    assert store.group.batches == before + 1  # one batch: nothing was run again
+    assert batches == 1  # committed as one batch: nothing was run again
     assert runs == Counter(a=1, b=1, refused=1)
     assert await notice_texts(store) == Counter(a=1, b=1)
 
@@ -96,10 +109,8 @@ async def test_a_failure_after_a_write_rolls_back_the_batch_and_each_runs_alone(
         await session.flush()
         raise InputError("changed my mind")
 
-    results = await asyncio.gather(store.group.run(KEY, add_notice(lid, "a", runs)),
-                                   store.group.run(KEY, half_done),
-                                   store.group.run(KEY, add_notice(lid, "b", runs)),
-                                   return_exceptions=True)
+    results, _ = await together(store, add_notice(lid, "a", runs), half_done,
+                                add_notice(lid, "b", runs))
     assert results[0] == "a" and results[2] == "b"
     assert isinstance(results[1], InputError)
     assert runs == Counter(a=2, half=2, b=1)  # b was never reached in the batch
@@ -114,8 +125,7 @@ async def test_a_pending_unflushed_change_counts_as_a_write(store: Store,
         session.add(m.Notice(learner_id=lid, text="pending", created_at=NOW))
         raise InputError("not flushed yet")
 
-    results = await asyncio.gather(store.group.run(KEY, add_notice(lid, "a")),
-                                   store.group.run(KEY, pending), return_exceptions=True)
+    results, _ = await together(store, add_notice(lid, "a"), pending)
     assert results[0] == "a" and isinstance(results[1], InputError)
     assert await notice_texts(store) == Counter(a=1)
 
@@ -123,10 +133,8 @@ async def test_a_pending_unflushed_change_counts_as_a_write(store: Store,
 async def test_a_database_error_fails_only_its_own_work(store: Store,
                                                          services: Services) -> None:
     [lid] = await learner_ids(services, 1)
-    results = await asyncio.gather(store.group.run(KEY, add_notice(lid, "a")),
-                                   store.group.run(KEY, add_notice(10**9, "orphan")),
-                                   store.group.run(KEY, add_notice(lid, "b")),
-                                   return_exceptions=True)
+    results, _ = await together(store, add_notice(lid, "a"), add_notice(10**9, "orphan"),
+                                add_notice(lid, "b"))
     assert results[0] == "a" and results[2] == "b"
     assert isinstance(results[1], IntegrityError)
     assert await notice_texts(store) == Counter(a=1, b=1)
@@ -145,7 +153,8 @@ async def test_a_result_comes_back_only_once_committed(store: Store,
 
     if store.dialect == "sqlite":
         pytest.skip("SQLite has one connection in this process while a batch writes")
-    await asyncio.gather(store.group.run(KEY, add_notice(lid, "a")), store.group.run(KEY, look))
+    results, batches = await together(store, add_notice(lid, "a"), look)
+    assert results == ["a", "looked"] and batches == 1
     assert seen == [0]
     assert await notice_texts(store) == Counter(a=1)
 
