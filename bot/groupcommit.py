@@ -11,9 +11,11 @@ the leader first gives the loop one turn: commands already running reach the que
 
 Each work is isolated as if it ran alone:
 
-- between works the session is flushed and emptied, so a work never sees another's objects;
+- a work gets the batch's connection; whatever ORM session it needs is its own, on that
+  connection, so it never sees another's objects (``services.units`` flushes and closes it);
 - a work that fails with a user's error (``InputError`` …) before writing anything only
-  fails itself; the batch goes on, and its error is raised to its caller after the commit;
+  fails itself (anything it had not flushed goes with its session); the batch goes on, and its
+  error is raised to its caller after the commit;
 - anything else (a database error, a failure after a write, a failed commit, the leader
   cancelled) rolls the whole batch back and every work in it runs again **alone**, in its own
   transaction, as it would without group commit: nothing half-done is ever committed, nothing
@@ -35,7 +37,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 T = TypeVar("T")
 MAX_BATCH = 32
@@ -69,7 +71,7 @@ class _Redo(Exception):
 
 @dataclass(eq=False)
 class _Job:
-    work: Callable[[AsyncSession], Awaitable[Any]]
+    work: Callable[[AsyncConnection], Awaitable[Any]]
     done: asyncio.Future[Any]
 
 
@@ -94,7 +96,7 @@ def count_writes(engine: AsyncEngine) -> None:
 class GroupCommit:
     """Run works that arrive together in one write transaction per lane (see the module)."""
 
-    def __init__(self, open_write: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+    def __init__(self, open_write: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
                  lanes: int, *, inline: bool = False, max_batch: int = MAX_BATCH) -> None:
         self._open = open_write
         self._inline = inline  # statements never suspend (SQLite on the loop)
@@ -103,8 +105,8 @@ class GroupCommit:
         self.batches = 0  # committed batches and the works in them: for tests and benchmarks
         self.works = 0
 
-    async def run(self, key: Hashable, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run WORK(session) in a shared write transaction; return its result once committed."""
+    async def run(self, key: Hashable, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run WORK(connection) in a shared write transaction; return its result once committed."""
         lane = self._lanes[hash(key) % len(self._lanes)]
         job = _Job(work, asyncio.get_running_loop().create_future())
         if lane.busy:
@@ -126,8 +128,8 @@ class GroupCommit:
         if signal is _LEAD:
             signal = await self._lead(lane, job)
         if signal is _ALONE:
-            async with self._open() as session:
-                return await work(session)
+            async with self._open() as conn:
+                return await work(conn)
         if isinstance(signal, _Failed):
             raise signal.error
         return signal.value  # type: ignore[no-any-return]
@@ -159,27 +161,20 @@ class GroupCommit:
 
     async def _run_batch(self, batch: list[_Job]) -> list[_Done | _Failed]:
         results: list[_Done | _Failed] = []
-        async with self._open() as session:
-            info = (await session.connection()).sync_connection.info  # type: ignore[union-attr]
+        async with self._open() as conn:
+            info = conn.sync_connection.info  # type: ignore[union-attr]
             for job in batch:
                 writes = info.get(_WRITES, 0)
                 try:
-                    value = await job.work(session)
+                    value = await job.work(conn)
                 except SQLAlchemyError as exc:
                     raise _Redo from exc
                 except Exception as exc:
-                    if (info.get(_WRITES, 0) != writes or session.new or session.dirty
-                            or session.deleted):
+                    if info.get(_WRITES, 0) != writes:
                         raise _Redo from exc
                     results.append(_Failed(exc))
                 else:
                     results.append(_Done(value))
-                if session.new or session.dirty or session.deleted:
-                    try:
-                        await session.flush()
-                    except Exception as exc:
-                        raise _Redo from exc
-                session.expunge_all()
         return results
 
     def _hand_off(self, lane: _Lane) -> None:

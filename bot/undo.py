@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -40,10 +41,14 @@ _INSERTS: dict[str, Any] = {}
 class ChangeSet:
     """Collect the inverse of every write made through it, newest last."""
 
-    def __init__(self, session: AsyncSession, conn: AsyncConnection) -> None:
-        self.session = session
-        self.conn = conn  # the session's connection, for plain statements
+    def __init__(self, conn: AsyncConnection, session: Callable[[], AsyncSession]) -> None:
+        self.conn = conn  # plain statements
+        self._session = session  # the change's ORM session (made when first asked for)
         self.ops: list[dict[str, Any]] = []
+
+    @property
+    def session(self) -> AsyncSession:
+        return self._session()
 
     async def insert(self, model: type[Base], **values: Any) -> int:
         """Insert a row of MODEL with VALUES (no ORM object, one statement); return its id."""

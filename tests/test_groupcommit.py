@@ -1,7 +1,8 @@
 """Group commit: works that arrive together share one transaction, and each stays all or nothing.
 
 Every test runs on a real SQLite file and on the real PostgreSQL. The works below insert notices
-(a plain table with a foreign key to a learner), so that what each work wrote can be counted.
+(a plain table with a foreign key to a learner) on the connection each work is given, so that
+what each work wrote can be counted.
 ``together`` puts works in one batch: they queue while a first batch is held open, and the
 first of them leads the next batch with all the others in it.
 """
@@ -13,14 +14,16 @@ from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import models as m
 from bot.actors import Actor
 from bot.errors import InputError
+from bot.outcomes import TimeLogged
 from bot.services import Onboarding, Services
+from bot.services.units import Unit
 from bot.store import Store
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -31,7 +34,7 @@ async def together(store: Store, *works):  # type: ignore[no-untyped-def]
     """Run WORKS on one lane so that they form one batch; return their results or errors."""
     gate = asyncio.Event()
 
-    async def held(_session: AsyncSession) -> None:
+    async def held(_conn: AsyncConnection) -> None:
         await gate.wait()
 
     first = asyncio.create_task(store.group.run(KEY, held))
@@ -61,13 +64,14 @@ async def notice_texts(store: Store) -> Counter[str]:
         return Counter((await session.scalars(select(m.Notice.text))).all())
 
 
+_NOTICE = insert(m.Notice.__table__)
+
+
 def add_notice(learner_id: int, text: str, runs: Counter[str] | None = None):  # type: ignore[no-untyped-def]
-    async def work(session: AsyncSession) -> str:
+    async def work(conn: AsyncConnection) -> str:
         if runs is not None:
             runs[text] += 1
-        session.add(m.Notice(learner_id=learner_id, text=text,
-                             created_at=NOW))
-        await session.flush()
+        await conn.execute(_NOTICE, {"learner_id": learner_id, "text": text, "created_at": NOW})
         return text
     return work
 
@@ -85,7 +89,7 @@ async def test_a_users_error_before_any_write_fails_only_its_own_work(
     [lid] = await learner_ids(services, 1)
     runs: Counter[str] = Counter()
 
-    async def refused(_session: AsyncSession) -> str:
+    async def refused(_conn: AsyncConnection) -> str:
         runs["refused"] += 1
         raise InputError("no such thing")
 
@@ -103,10 +107,9 @@ async def test_a_failure_after_a_write_rolls_back_the_batch_and_each_runs_alone(
     [lid] = await learner_ids(services, 1)
     runs: Counter[str] = Counter()
 
-    async def half_done(session: AsyncSession) -> str:
+    async def half_done(conn: AsyncConnection) -> str:
         runs["half"] += 1
-        session.add(m.Notice(learner_id=lid, text="half", created_at=NOW))
-        await session.flush()
+        await add_notice(lid, "half")(conn)
         raise InputError("changed my mind")
 
     results, _ = await together(store, add_notice(lid, "a", runs), half_done,
@@ -117,17 +120,27 @@ async def test_a_failure_after_a_write_rolls_back_the_batch_and_each_runs_alone(
     assert await notice_texts(store) == Counter(a=1, b=1)  # nothing of "half", no doubles
 
 
-async def test_a_pending_unflushed_change_counts_as_a_write(store: Store,
-                                                            services: Services) -> None:
-    [lid] = await learner_ids(services, 1)
+async def test_a_change_refused_before_it_flushed_leaves_nothing_behind(
+        store: Store, services: Services) -> None:
+    # A unit of work that added an object to its session, then refused: the object goes with
+    # its session, the others in the batch commit, and nothing is run again.
+    alice, bob = (Actor("console", name, name.title(), space_id="console")
+                  for name in ("alice", "bob"))
+    for a in (alice, bob):
+        await services.onboarding.start(a, Onboarding(timezone="America/Sao_Paulo"))
 
-    async def pending(session: AsyncSession) -> str:
-        session.add(m.Notice(learner_id=lid, text="pending", created_at=NOW))
-        raise InputError("not flushed yet")
+    async def refuse_after_adding(u: Unit) -> TimeLogged:
+        u.session.add(m.Notice(learner_id=u.learner_id, text="pending", created_at=NOW))
+        raise InputError("not after all")
 
-    results, _ = await together(store, add_notice(lid, "a"), pending)
-    assert results[0] == "a" and isinstance(results[1], InputError)
-    assert await notice_texts(store) == Counter(a=1)
+    before = store.group.works
+    results = await asyncio.gather(services.timelog.log_time(bob, 30),
+                                   services.units.run(alice, refuse_after_adding),
+                                   services.timelog.log_time(bob, 15), return_exceptions=True)
+    assert isinstance(results[1], InputError), results
+    assert [r.day_minutes for r in (results[0], results[2])] == [30, 45]  # type: ignore[union-attr]
+    assert store.group.works - before == 3  # each once: no batch was run again
+    assert await notice_texts(store) == Counter()
 
 
 async def test_a_database_error_fails_only_its_own_work(store: Store,
@@ -145,7 +158,7 @@ async def test_a_result_comes_back_only_once_committed(store: Store,
     [lid] = await learner_ids(services, 1)
     seen: list[int] = []
 
-    async def look(_session: AsyncSession) -> str:
+    async def look(_conn: AsyncConnection) -> str:
         # Another connection's view, while the batch is still open: nothing committed yet.
         async with store.engine.connect() as conn:
             seen.append(await conn.scalar(select(func.count()).select_from(m.Notice)))
@@ -164,9 +177,9 @@ async def test_a_caller_cancelled_while_waiting_is_skipped_and_the_lane_goes_on(
     [lid] = await learner_ids(services, 1)
     release = asyncio.Event()
 
-    async def slow(session: AsyncSession) -> str:
+    async def slow(conn: AsyncConnection) -> str:
         await release.wait()
-        return await add_notice(lid, "slow")(session)
+        return await add_notice(lid, "slow")(conn)
 
     leader = asyncio.create_task(store.group.run(KEY, slow))
     await asyncio.sleep(0.01)
@@ -188,8 +201,8 @@ async def test_a_cancelled_leader_loses_only_its_own_work(store: Store,
     [lid] = await learner_ids(services, 1)
     started = asyncio.Event()
 
-    async def stuck(session: AsyncSession) -> str:
-        await add_notice(lid, "stuck")(session)
+    async def stuck(conn: AsyncConnection) -> str:
+        await add_notice(lid, "stuck")(conn)
         started.set()
         await asyncio.sleep(3600)
         return "never"

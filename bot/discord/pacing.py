@@ -31,7 +31,6 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 import discord
@@ -68,9 +67,27 @@ async def defer(interaction: discord.Interaction) -> None:
         raise
 
 
-@dataclass
-class _Watch:
-    deferring: bool = False
+class _Watchdog:
+    """Defer an interaction when its time left runs out: a timer, so no task until it fires.
+
+    (A sleeping task per command would cost turns of the loop to start and to cancel.)
+    """
+
+    def __init__(self, pacing: Pacing, interaction: discord.Interaction, delay: float) -> None:
+        self._pacing = pacing
+        self._interaction = interaction
+        self._deferral: asyncio.Task[None] | None = None
+        self._timer = asyncio.get_running_loop().call_later(max(0.0, delay), self._fire)
+
+    def _fire(self) -> None:
+        self._deferral = asyncio.create_task(self._pacing._defer_late(self._interaction))
+
+    async def settle(self) -> None:
+        """Stop the timer if it has not fired; let a deferral already started finish."""
+        if self._deferral is None:
+            self._timer.cancel()
+            return
+        await asyncio.gather(self._deferral, return_exceptions=True)
 
 
 class Pacing:
@@ -143,9 +160,7 @@ class Pacing:
             if inspect.iscoroutine(work):
                 work.close()  # never started: nothing was changed
             raise
-        watch = _Watch()
-        watchdog = (None if interaction.response.is_done() else
-                    asyncio.create_task(self._defer_later(interaction, left, watch)))
+        watchdog = None if interaction.response.is_done() else _Watchdog(self, interaction, left)
         self.waiting += 1
         queued = True
         try:
@@ -167,7 +182,8 @@ class Pacing:
                 self.waiting -= 1
                 if inspect.iscoroutine(work):
                     work.close()
-            await _settle(watchdog, watch)
+            if watchdog is not None:
+                await watchdog.settle()
 
     async def _acknowledge(self, interaction: discord.Interaction) -> None:
         self.acknowledging += 1
@@ -179,21 +195,10 @@ class Pacing:
             if not self.acknowledging:
                 self._acknowledged.set()
 
-    async def _defer_later(self, interaction: discord.Interaction, delay: float,
-                           watch: _Watch) -> None:
-        await asyncio.sleep(max(0.0, delay))
-        watch.deferring = True
+    async def _defer_late(self, interaction: discord.Interaction) -> None:
         try:
             await self._acknowledge(interaction)
         except (InteractionExpired, discord.HTTPException):
             log.warning("could not defer interaction %s in time", interaction.id,
                         exc_info=True)
 
-
-async def _settle(watchdog: asyncio.Task[None] | None, watch: _Watch) -> None:
-    """Stop a watchdog still sleeping; let one already deferring finish first."""
-    if watchdog is None:
-        return
-    if not watch.deferring:
-        watchdog.cancel()
-    await asyncio.gather(watchdog, return_exceptions=True)

@@ -37,9 +37,6 @@ async def redate_milestone(unit: Unit, milestone_id: str, day: date) -> None:
                      reached_on=day)
 
 
-_READ: dict[int, tuple[Plan, tuple[tuple[Milestone, frozenset[str]], ...]]] = {}
-
-
 @dataclass(frozen=True, eq=False)
 class _PlanReads:
     """What a plan's milestone conditions read, worked out once per plan (plans are frozen)."""
@@ -47,14 +44,25 @@ class _PlanReads:
     plan: Plan
     pairs: tuple[tuple[Milestone, frozenset[str]], ...]  # each milestone, the tables it reads
     read: dict[str, frozenset[str]]  # milestone id: the tables its condition reads
-    candidates: dict[frozenset[str], tuple[Milestone, ...]] = field(default_factory=dict)
+    order: dict[str, int]  # milestone id: its place in the plan
+    followers: tuple[Milestone, ...]  # milestones that read no table (only other milestones)
+    candidates: dict[frozenset[str], tuple[tuple[Milestone, ...], frozenset[str]]] = field(
+        default_factory=dict)
 
-    def touched_by(self, touched: frozenset[str]) -> tuple[Milestone, ...]:
-        """Return the milestones whose conditions read one of the TOUCHED tables."""
+    @classmethod
+    def of(cls, plan: Plan) -> _PlanReads:
+        pairs = tuple((ms, condition_tables(ms.when)) for ms in plan.milestones)
+        return cls(plan, pairs, {ms.id: t for ms, t in pairs},
+                   {ms.id: i for i, ms in enumerate(plan.milestones)},
+                   tuple(ms for ms, tables in pairs if not tables))
+
+    def touched_by(self, touched: frozenset[str]) -> tuple[tuple[Milestone, ...], frozenset[str]]:
+        """Return the milestones whose conditions read one of TOUCHED, and all they read."""
         found = self.candidates.get(touched)
         if found is None:
-            found = self.candidates[touched] = tuple(
-                ms for ms, tables in self.pairs if tables & touched)
+            direct = tuple(ms for ms, tables in self.pairs if tables & touched)
+            found = self.candidates[touched] = (
+                direct, frozenset().union(*(self.read[ms.id] for ms in direct)))
         return found
 
 
@@ -68,14 +76,8 @@ def _reads(plan: Plan) -> _PlanReads:
     """
     known = _READ.get(id(plan))
     if known is None or known.plan is not plan:
-        pairs = tuple((ms, condition_tables(ms.when)) for ms in plan.milestones)
-        known = _READ[id(plan)] = _PlanReads(plan, pairs, {ms.id: t for ms, t in pairs})
+        known = _READ[id(plan)] = _PlanReads.of(plan)
     return known
-
-
-def _tables_read(plan: Plan) -> tuple[tuple[Milestone, frozenset[str]], ...]:
-    """Return each milestone of PLAN with the tables its condition reads."""
-    return _reads(plan).pairs
 
 
 async def new_milestones(conn: AsyncConnection, learner_id: int, plan: Plan,
@@ -87,11 +89,11 @@ async def new_milestones(conn: AsyncConnection, learner_id: int, plan: Plan,
     reading them is still open, and the time log by day only to date a milestone reached.
     """
     reads = _reads(plan)
-    direct = reads.touched_by(frozenset(touched))
+    direct, direct_reads = reads.touched_by(frozenset(touched))
     if not direct:
         return []
     read = reads.read
-    timed = "time_logs" in frozenset().union(*(read[ms.id] for ms in direct))
+    timed = "time_logs" in direct_reads
     found = (await conn.execute(_REACHED_AND_TIME if timed else _REACHED,
                                 {"learner_id": learner_id})).one()
     reached_ids = frozenset((found[0] or "").split())
@@ -102,9 +104,8 @@ async def new_milestones(conn: AsyncConnection, learner_id: int, plan: Plan,
     tables = frozenset().union(*(read[ms.id] for ms in open_direct))
     facts = await load_facts(conn, learner_id, tables, totals=totals)
     # Milestones that only wait for other milestones may follow from the new ones.
-    followers = [ms for ms, needs in _tables_read(plan) if ms.id not in reached_ids
-                 and not needs]
-    scope = _Scoped(plan, [*open_direct, *followers])
+    followers = [ms for ms in reads.followers if ms.id not in reached_ids]
+    scope = _Scoped(plan, [*open_direct, *followers], reads.order)
     new = milestones_now_reached(facts, scope, reached_ids)  # type: ignore[arg-type]
     if not new:
         return []
@@ -119,9 +120,9 @@ async def new_milestones(conn: AsyncConnection, learner_id: int, plan: Plan,
 class _Scoped:
     """A view of a plan that lists only some milestones (the rest of the plan as it is)."""
 
-    def __init__(self, plan: Plan, milestones: Sequence[Milestone]) -> None:
+    def __init__(self, plan: Plan, milestones: Sequence[Milestone],
+                 order: dict[str, int]) -> None:
         self._plan = plan
-        order = {ms.id: i for i, ms in enumerate(plan.milestones)}
         self.milestones = sorted(milestones, key=lambda ms: order[ms.id])
 
     def __getattr__(self, name: str) -> Any:

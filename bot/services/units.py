@@ -65,22 +65,52 @@ _UNDO_ENTRY = insert(m.UndoEntry.__table__).returning(m.UndoEntry.__table__.c.id
 
 @dataclass
 class Unit:
-    """One open change of one learner: the session, the locked row, its plan and study day."""
+    """One open change of one learner: its connection, the locked row, its plan and study day.
 
-    session: AsyncSession
-    conn: AsyncConnection  # the session's connection: plain statements, no ORM step, no autoflush
+    ``conn`` runs plain statements (no ORM step, no autoflush); ``session`` is an ORM session
+    of this change alone on the same connection and transaction, made on first use (most
+    changes never need one), flushed and closed when the change ends.
+    """
+
+    conn: AsyncConnection
     row: Any  # the learner's columns as read, or the ORM object once ``learner()`` loaded it
     plan: Plan
     today: date
     now: datetime
-    changes: ChangeSet
     description: str = "change"
     has_notices: bool = False
     celebrations: list[Celebration] = field(default_factory=list)
+    changes: ChangeSet = field(init=False)
+    _session: AsyncSession | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.changes = ChangeSet(self.conn, lambda: self.session)
 
     @property
     def learner_id(self) -> int:
         return self.row.id
+
+    @property
+    def session(self) -> AsyncSession:
+        """This change's ORM session, on its connection (made on first use)."""
+        if self._session is None:
+            # It joins the connection's transaction: it never commits it (the unit of work
+            # does), and closing it leaves the transaction as it is.
+            self._session = AsyncSession(bind=self.conn, expire_on_commit=False,
+                                         join_transaction_mode="rollback_only")
+        return self._session
+
+    async def flush(self) -> None:
+        """Write what the session holds (plain statements that follow will see it)."""
+        if self._session is not None and (self._session.new or self._session.dirty
+                                          or self._session.deleted):
+            await self._session.flush()
+
+    async def close(self) -> None:
+        """Close the session, if one was made; what it did not flush is dropped."""
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
 
     async def find(self, model: type, **where: Any) -> Any:
         """Return this learner's row of MODEL matching WHERE, or None."""
@@ -145,24 +175,25 @@ class Units:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    async def open(self, session: AsyncSession, actor: Actor,
+    async def open(self, conn: AsyncConnection, actor: Actor,
                    description: str = "change") -> Unit:
-        """Lock ACTOR's learner row in SESSION's write transaction and open a change of it."""
-        conn = await session.connection()
+        """Lock ACTOR's learner row in CONN's write transaction and open a change of it."""
         row = (await conn.execute(_LOCK_LEARNER, actor_params(actor))).first()
         if row is None:
             raise StateError(NOT_STARTED)
-        return Unit(session, conn, row, self.ctx.plan_for(row), self.ctx.today_for(row),
-                    self.ctx.now(), ChangeSet(session, conn), description,
-                    has_notices=bool(row.has_notices))
+        return Unit(conn, row, self.ctx.plan_for(row), self.ctx.today_for(row), self.ctx.now(),
+                    description, has_notices=bool(row.has_notices))
 
     @asynccontextmanager
     async def change(self, actor: Actor, description: str = "change") -> AsyncIterator[Unit]:
         """Open one change of ACTOR's tracker; on exit record milestones and the undo entry."""
-        async with self.ctx.store.write() as session:
-            unit = await self.open(session, actor, description)
-            yield unit
-            await self._finish(unit)
+        async with self.ctx.store.write_connection() as conn:
+            unit = await self.open(conn, actor, description)
+            try:
+                yield unit
+                await self._finish(unit)
+            finally:
+                await unit.close()
 
     async def run(self, actor: Actor, build: Callable[[Unit], Awaitable[OutcomeT]]) -> OutcomeT:
         """Run BUILD in one change, retrying transient errors; fill in what every outcome has.
@@ -170,14 +201,17 @@ class Units:
         Changes that arrive together share one transaction (``bot.groupcommit``); each is still
         all or nothing, and its outcome comes back once it is committed.
         """
-        async def work(session: AsyncSession) -> OutcomeT:
-            unit = await self.open(session, actor)
-            outcome = await build(unit)
-            await self._finish(unit)
+        async def work(conn: AsyncConnection) -> OutcomeT:
+            unit = await self.open(conn, actor)
+            try:
+                outcome = await build(unit)
+                await self._finish(unit)
+            finally:
+                await unit.close()
             outcome.celebrations = unit.celebrations
             outcome.public = bool(unit.row.public_posts)
             if unit.has_notices:
-                outcome.notices = await take_notices(session, unit.row.id)
+                outcome.notices = await take_notices(conn, unit.row.id)
             return outcome
 
         key = (actor.platform, actor.external_id)
@@ -197,13 +231,12 @@ class Units:
             session.add(m.Notice(learner_id=learner_id, text=text[:500], created_at=self.ctx.now()))
 
     async def _finish(self, unit: Unit) -> None:
+        await unit.flush()  # the checks below read plain rows: changed objects first
         if unit.changes.empty:
             return
         # Conditions only grow with rows added or changed; a removal reaches nothing. (An
         # undo op "delete" records an insert, "update" an update.)
         grown = {op["table"] for op in unit.changes.ops if op["op"] in ("delete", "update")}
-        if unit.session.dirty:  # the checks below read plain rows: changed objects first
-            await unit.session.flush()
         for ms, day in await new_milestones(unit.conn, unit.row.id, unit.plan, grown,
                                             unit.today):
             await record_milestone(unit, ms.id, day, announced=False)
@@ -214,6 +247,7 @@ class Units:
             "ops": unit.changes.ops, "created_at": unit.now})
         if entry_id is not None and entry_id % PRUNE_EVERY == 0:
             await _prune_undo(unit.conn, unit.row.id)
+        await unit.flush()  # the outbox row of a milestone announced in the reply
 
 
 async def _mark_announced(unit: Unit, ms: Milestone, day: date) -> None:
@@ -240,8 +274,8 @@ async def _prune_undo(conn: AsyncConnection, learner_id: int) -> None:
     await conn.execute(_PRUNE_UNDO, {"learner_id": learner_id})
 
 
-async def take_notices(session: AsyncSession, learner_id: int) -> list[str]:
+async def take_notices(db: AsyncSession | AsyncConnection, learner_id: int) -> list[str]:
     """Remove and return the learner's pending notices, oldest first (one statement)."""
-    rows = (await session.execute(delete(m.Notice).where(m.Notice.learner_id == learner_id)
+    rows = (await db.execute(delete(m.Notice).where(m.Notice.learner_id == learner_id)
                                   .returning(m.Notice.id, m.Notice.text))).all()
     return [text for _id, text in sorted(rows)]
