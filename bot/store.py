@@ -107,6 +107,7 @@ class Store:
         # SQLite has one writer at a time: writers of this process queue here instead of
         # racing for the file lock (which fails with "database is locked" past busy_timeout).
         self._write_lock = asyncio.Lock()
+        self._writer: AsyncConnection | None = None  # SQLite: ``write_connection``'s, kept open
         # Commands that arrive together share a transaction (``bot.groupcommit``).
         count_writes(engine)
         inline = self.dialect == "sqlite"  # bot.sqlite_driver: statements never suspend
@@ -151,16 +152,21 @@ class Store:
         """Open a connection in a write transaction (the write lock held from its start).
 
         Cheaper than ``write()`` when most statements are plain ones: the units of work run
-        on it, each making an ORM session of its own only if it needs one.
+        on it, each making an ORM session of its own only if it needs one. On SQLite it is the
+        one writer connection, kept open (the pool's checkout and reset are not needed).
         """
         if self.dialect != "sqlite":
             async with self.engine.connect() as conn, conn.begin():
                 yield conn
             return
-        async with self._write_lock, self.engine.connect() as conn:
-            conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-            async with conn.begin():
-                yield conn
+        async with self._write_lock:
+            conn = await self._sqlite_writer()
+            try:
+                async with conn.begin():
+                    yield conn
+            finally:
+                if conn.invalidated or conn.closed:
+                    self._writer = None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -168,7 +174,17 @@ class Store:
         async with self._session() as session, session.begin():
             yield session
 
+    async def _sqlite_writer(self) -> AsyncConnection:
+        if self._writer is None:
+            conn = await self.engine.connect()
+            self._writer = await conn.execution_options(sqlite_begin="IMMEDIATE")
+        return self._writer
+
     async def close(self) -> None:
+        async with self._write_lock:
+            if self._writer is not None:
+                writer, self._writer = self._writer, None
+                await writer.close()
         await self.engine.dispose()
 
 
