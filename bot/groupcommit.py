@@ -81,8 +81,15 @@ class _Lane:
     busy: bool = False
 
 
-def count_writes(engine: AsyncEngine) -> None:
-    """Count each connection's write statements (how a batch tells a work wrote nothing)."""
+Writes = Callable[[AsyncConnection], int]  # a count that grows when a connection writes
+
+
+def count_writes(engine: AsyncEngine) -> Writes:
+    """Count each connection's write statements; return how to read a connection's count.
+
+    (How a batch tells that a work wrote nothing. On SQLite the driver's ``total_changes``
+    serves, with no hook on every statement.)
+    """
     @event.listens_for(engine.sync_engine, "after_cursor_execute")
     def _counted(conn: Any, _cursor: Any, statement: str, _params: Any, context: Any,
                  _many: bool) -> None:
@@ -92,13 +99,20 @@ def count_writes(engine: AsyncEngine) -> None:
             return
         conn.info[_WRITES] = conn.info.get(_WRITES, 0) + 1
 
+    def writes(conn: AsyncConnection) -> int:
+        return int(conn.sync_connection.info.get(_WRITES, 0))  # type: ignore[union-attr]
+
+    return writes
+
 
 class GroupCommit:
     """Run works that arrive together in one write transaction per lane (see the module)."""
 
     def __init__(self, open_write: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
-                 lanes: int, *, inline: bool = False, max_batch: int = MAX_BATCH) -> None:
+                 writes: Writes, lanes: int, *, inline: bool = False,
+                 max_batch: int = MAX_BATCH) -> None:
         self._open = open_write
+        self._writes = writes
         self._inline = inline  # statements never suspend (SQLite on the loop)
         self._lanes = [_Lane() for _ in range(max(1, lanes))]
         self.max_batch = max_batch
@@ -162,15 +176,14 @@ class GroupCommit:
     async def _run_batch(self, batch: list[_Job]) -> list[_Done | _Failed]:
         results: list[_Done | _Failed] = []
         async with self._open() as conn:
-            info = conn.sync_connection.info  # type: ignore[union-attr]
             for job in batch:
-                writes = info.get(_WRITES, 0)
+                writes = self._writes(conn)
                 try:
                     value = await job.work(conn)
                 except SQLAlchemyError as exc:
                     raise _Redo from exc
                 except Exception as exc:
-                    if info.get(_WRITES, 0) != writes:
+                    if self._writes(conn) != writes:
                         raise _Redo from exc
                     results.append(_Failed(exc))
                 else:

@@ -116,11 +116,13 @@ class InlineCursor:
         self._cursor.close()
 
     async def execute(self, sql: str, parameters: Any = None) -> InlineCursor:
+        await self._connection.begin_if_idle()
         args = (sql,) if parameters is None else (sql, parameters)
         await self._connection.run(self._cursor.execute, *args)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> InlineCursor:
+        await self._connection.begin_if_idle()
         await self._connection.run(self._cursor.executemany, sql, parameters)
         return self
 
@@ -153,14 +155,33 @@ class InlineCursor:
 
 
 class InlineConnection:
-    """An aiosqlite-shaped connection over one ``sqlite3`` connection, used from the loop."""
+    """An aiosqlite-shaped connection over one ``sqlite3`` connection, used from the loop.
+
+    Every statement runs in a transaction: the first one after a commit or rollback opens it
+    with ``BEGIN <begin_mode>`` (DEFERRED: a read snapshot; IMMEDIATE, for the writer: the
+    write lock at once, so a read cannot fail to upgrade). SQLAlchemy's own BEGIN for SQLite
+    is a no-op; issuing it here costs no statement of SQLAlchemy's and needs no event hook
+    (any hook turns on SQLAlchemy's event dispatch for every statement).
+    """
 
     def __init__(self, conn: sqlite3.Connection, busy_timeout_ms: int,
                  checkpointer: Checkpointer | None = None) -> None:
         self._conn: sqlite3.Connection | None = conn
         self.busy_timeout = busy_timeout_ms / 1000
         self.checkpointer = checkpointer
+        self.begin_mode = "DEFERRED"
         self._committed_changes = conn.total_changes
+
+    async def begin_if_idle(self) -> None:
+        """Open a transaction unless one is open (waiting for the lock if it must)."""
+        conn = self._open()
+        if not conn.in_transaction:
+            await self.run(conn.execute, f"BEGIN {self.begin_mode}")
+
+    @property
+    def total_changes(self) -> int:
+        """Rows inserted, changed or deleted on this connection since it opened."""
+        return self._open().total_changes
 
     @property
     def _connection(self) -> sqlite3.Connection | None:  # what SQLAlchemy checks for "open"

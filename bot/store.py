@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.groupcommit import GroupCommit, count_writes
-from bot.sqlite_driver import Checkpointer, inline_connector
+from bot.sqlite_driver import Checkpointer, InlineConnection, inline_connector
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ IDLE_PING_SECONDS = 30.0  # PostgreSQL: ping a pooled connection that idled this
 # Group commit lanes: SQLite has one writer; on a server, lanes run side by side (each holds one
 # pooled connection while it commits a batch, out of the default pool of 5 + 10 overflow).
 SERVER_WRITE_LANES = 8
+_CHECKPOINTERS: weakref.WeakKeyDictionary[Any, Checkpointer] = weakref.WeakKeyDictionary()
 
 
 def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False,
@@ -53,19 +55,11 @@ def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False,
         connect = inline_connector(database, uri=uri, busy_timeout_ms=busy_timeout_ms,
                                    checkpointer=checkpointer)
         engine = create_async_engine(url, echo=echo, async_creator=connect)
-
+        # No event hooks on this engine: any one turns on SQLAlchemy's event dispatch for
+        # every statement. The driver issues BEGIN itself (``InlineConnection``), and
+        # ``Store.close`` stops the checkpointer.
         if checkpointer is not None:
-            @event.listens_for(engine.sync_engine, "engine_disposed")
-            def _on_dispose(_engine: Any) -> None:
-                checkpointer.close()
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def _on_begin(conn: Any) -> None:
-            # A deferred read lock upgraded to a write fails at once with "database is
-            # locked"; transactions that will write take the lock up front.
-            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-            conn.exec_driver_sql(f"BEGIN {mode}")
-
+            _CHECKPOINTERS[engine.sync_engine] = checkpointer
         return engine
     engine = create_async_engine(url, echo=echo)
     _ping_when_idle(engine, idle_ping_seconds)
@@ -107,21 +101,22 @@ class Store:
         # SQLite has one writer at a time: writers of this process queue here instead of
         # racing for the file lock (which fails with "database is locked" past busy_timeout).
         self._write_lock = asyncio.Lock()
-        self._writer: AsyncConnection | None = None  # SQLite: ``write_connection``'s, kept open
+        # SQLite: the one connection every write goes through, kept open; its transactions
+        # begin IMMEDIATE (the write lock at once). Reads use the pool's other connections.
+        self._writer: AsyncConnection | None = None
         # Commands that arrive together share a transaction (``bot.groupcommit``).
-        count_writes(engine)
         inline = self.dialect == "sqlite"  # bot.sqlite_driver: statements never suspend
         self.group = GroupCommit(self.write_connection,
-                                 lanes=1 if inline else SERVER_WRITE_LANES,
-                                 inline=inline)
+                                 _total_changes if inline else count_writes(engine),
+                                 lanes=1 if inline else SERVER_WRITE_LANES, inline=inline)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def _session(self) -> AsyncIterator[AsyncSession]:
-        session = self.sessions()
+    async def _session(self, bind: AsyncConnection | None = None) -> AsyncIterator[AsyncSession]:
+        session = self.sessions() if bind is None else self.sessions(bind=bind)
         if self.dialect != "sqlite":
             # SQLAlchemy closes in a task of its own: on a server the close awaits the network
             # and must not be cut short by a cancellation.
@@ -143,9 +138,13 @@ class Store:
             async with self._session() as session, session.begin():
                 yield session
             return
-        async with self._write_lock, self._session() as session, session.begin():
-            await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-            yield session
+        async with self._write_lock:
+            writer = await self._sqlite_writer()
+            try:
+                async with self._session(writer) as session, session.begin():
+                    yield session
+            finally:
+                self._check_writer(writer)
 
     @asynccontextmanager
     async def write_connection(self) -> AsyncIterator[AsyncConnection]:
@@ -165,8 +164,7 @@ class Store:
                 async with conn.begin():
                     yield conn
             finally:
-                if conn.invalidated or conn.closed:
-                    self._writer = None
+                self._check_writer(conn)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -177,15 +175,36 @@ class Store:
     async def _sqlite_writer(self) -> AsyncConnection:
         if self._writer is None:
             conn = await self.engine.connect()
-            self._writer = await conn.execution_options(sqlite_begin="IMMEDIATE")
+            _driver(conn).begin_mode = "IMMEDIATE"
+            self._writer = conn
         return self._writer
+
+    def _check_writer(self, conn: AsyncConnection) -> None:
+        if conn.invalidated or conn.closed:  # a lost connection: the next write opens another
+            self._writer = None
 
     async def close(self) -> None:
         async with self._write_lock:
             if self._writer is not None:
                 writer, self._writer = self._writer, None
+                if not (writer.invalidated or writer.closed):
+                    _driver(writer).begin_mode = "DEFERRED"  # back in the pool as a reader
                 await writer.close()
         await self.engine.dispose()
+        checkpointer = _CHECKPOINTERS.pop(self.engine.sync_engine, None)
+        if checkpointer is not None:
+            checkpointer.close()
+
+
+def _driver(conn: AsyncConnection) -> InlineConnection:
+    """Return the ``bot.sqlite_driver`` connection under a SQLite connection of ours."""
+    driver = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+    assert isinstance(driver, InlineConnection)
+    return driver
+
+
+def _total_changes(conn: AsyncConnection) -> int:
+    return _driver(conn).total_changes
 
 
 def alembic_config(url: str) -> Any:

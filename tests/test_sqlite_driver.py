@@ -6,10 +6,12 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.sqlite_driver import Checkpointer, inline_connector
+from bot.store import Store, create_engine
 
 
 def _main_file_rows(path: Path) -> int:
@@ -62,3 +64,32 @@ async def test_without_checkpoints_the_file_stays_behind_the_wal(tmp_path: Path)
     checker.close()
     assert tables == 0
     await engine.dispose()
+
+
+async def test_every_transaction_begins_reads_keep_their_snapshot_and_the_writer_locks(
+        tmp_path: Path) -> None:
+    # The driver opens each transaction itself (SQLAlchemy's BEGIN is a no-op for SQLite):
+    # a read session keeps one snapshot while a write commits beside it, and a write takes
+    # the lock at its start, so another process cannot write until it commits.
+    path = tmp_path / "s.db"
+    store = Store(create_engine(f"sqlite+aiosqlite:///{path}"))
+    async with store.write_connection() as conn:
+        await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    async with store.read() as session:
+        before = await session.scalar(text("SELECT count(*) FROM t"))
+        async with store.write_connection() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+        assert await session.scalar(text("SELECT count(*) FROM t")) == before == 0
+    async with store.read() as session:
+        assert await session.scalar(text("SELECT count(*) FROM t")) == 1
+    other = sqlite3.connect(path, timeout=0)
+    try:
+        async with store.write_connection() as conn:
+            await conn.execute(text("SELECT count(*) FROM t"))  # a read, but the lock is held
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("INSERT INTO t VALUES (2)")
+        other.execute("INSERT INTO t VALUES (2)")
+        other.commit()
+    finally:
+        other.close()
+        await store.close()
