@@ -111,7 +111,13 @@ class PacerBot(commands.Bot):
         await report_error(interaction, error)
 
     async def close(self) -> None:
-        """Stop the scheduler (letting in-flight sends finish), then disconnect."""
+        """Let commands being answered finish, stop the scheduler (and its sends), disconnect.
+
+        A command whose data is written but whose answer is still on its way would otherwise
+        lose its answer with the HTTP session (the user sees "thinking…" for good).
+        """
+        if not await self.pacing.drain(DRAIN_SECONDS):
+            log.warning("closing with %d commands still unanswered", self.pacing.in_flight)
         scheduler, self.scheduler = self.scheduler, None
         server, self.metrics_server = self.metrics_server, None
         if server is not None:
@@ -119,6 +125,9 @@ class PacerBot(commands.Bot):
         if scheduler is not None:
             await scheduler.stop()
         await super().close()
+
+
+DRAIN_SECONDS = 10.0  # at close, the longest wait for commands still being answered
 
 
 class ShardedPacerBot(PacerBot, commands.AutoShardedBot):

@@ -105,6 +105,8 @@ class Pacing:
         self.waiting = 0
         self.running = 0
         self.in_flight = 0  # admitted, not yet answered
+        self._idle = asyncio.Event()  # set while none is in flight
+        self._idle.set()
         self._last_answer: float | None = None
         self.acknowledging = 0  # deferrals on their way to Discord
         self._acknowledged = asyncio.Event()  # set while none is
@@ -123,12 +125,22 @@ class Pacing:
         rounds = (self.waiting + self.running) // self.concurrency + 1
         return max(rounds * self.service_time, (self.in_flight + 1) * self.answer_gap)
 
+    async def drain(self, seconds: float) -> bool:
+        """Wait up to SECONDS for every admitted command to be answered."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
     def _observe(self, seconds: float) -> None:
         self.service_time = 0.8 * self.service_time + 0.2 * seconds
 
     def _answered(self) -> None:
         now = time.monotonic()
         self.in_flight -= 1
+        if not self.in_flight:
+            self._idle.set()
         if self._busy and self._last_answer is not None:
             self.answer_gap = 0.8 * self.answer_gap + 0.2 * (now - self._last_answer)
         self._last_answer = now
@@ -142,6 +154,7 @@ class Pacing:
         in flight until it is done.
         """
         self.in_flight += 1
+        self._idle.clear()
         try:
             result = await self._work(interaction, work)
             if answer is not None:

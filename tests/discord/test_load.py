@@ -5,6 +5,7 @@ enforces Discord's limits (50 requests/s per token, per-route buckets, the 3 s d
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
@@ -25,6 +26,7 @@ from tests.conftest import FakeClock
 from tests.discord_fixtures import (
     START,
     World,
+    collect,
     copy_database,
     discord_globals_restored,
     running_bot,
@@ -254,3 +256,31 @@ def _sample(metrics: PrometheusMetrics, head: str) -> float:
         if line.startswith(head + " "):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
+
+
+async def test_a_command_still_being_answered_when_the_bot_closes_gets_its_answer(
+        standin: DiscordStandin, tmp_path: Path, sqlite_template: Path) -> None:
+    # Another process holds the database while the bot is told to close: the command waits
+    # for the lock, and the close waits for its answer instead of cutting the HTTP session.
+    url = copy_database(sqlite_template, tmp_path)
+    settings = standin_settings(standin, url)
+    async with running_bot(standin, settings, FakeClock(START)) as (bot, core):
+        world = World(standin, bot, core, settings, FakeClock(START))
+        user = world.new_user()
+        await world.onboard(user)
+        other = sqlite3.connect(url.split(":///", 1)[1], timeout=0)
+        other.execute("BEGIN EXCLUSIVE")
+        try:
+            handle = await standin.send_command("log", {"duration": "1h"}, user=user)
+            await standin.wait_for(lambda: bot.pacing.in_flight == 1, timeout=5,
+                                   what="the command to start")
+            closing = asyncio.create_task(bot.close())
+            await asyncio.sleep(0.3)
+            assert not closing.done()  # it waits for the answer
+        finally:
+            other.rollback()
+            other.close()
+        await asyncio.wait_for(closing, 10)
+        answer = await asyncio.wait_for(collect(handle), 5)
+    assert "Logged 1h" in answer.text
+    standin.assert_clean()
