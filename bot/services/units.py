@@ -1,23 +1,24 @@
 """The unit of work every write goes through: learner lock, undo change set, milestone check.
 
-``Units.run(actor, build)`` opens one write transaction with the learner row locked, hands
-``build`` a ``Unit``, and on the way out records what the change reached and how to undo it.
+``Units.run(actor, build)`` locks the learner row in a write transaction, hands ``build`` a
+``Unit``, and on the way out records what the change reached and how to undo it. Changes that
+arrive together share the transaction (``bot.groupcommit``); each is still all or nothing.
 It reads only what its rules need: the milestone check looks at the milestones whose
 conditions read a table the change touched, and loads just those facts (no snapshot).
 
 Statements per write, besides the command's own: the learner row (1); the milestone check, only
 when the change touched a table a not-yet-reached milestone reads (reached ids, then one query
-per table read); the undo entry and its prune (2, when something changed); pending notices (1,
-``DELETE … RETURNING``). A transient database error (a lost connection, a PostgreSQL
-serialization failure or deadlock, SQLite busy) reruns the whole unit, up to three times.
+per table read); the undo entry (1, when something changed; its prune on every tenth);
+pending notices (1, ``DELETE … RETURNING``, only when some wait). A transient database error
+(a lost connection, a PostgreSQL serialization failure or deadlock, SQLite busy) reruns the
+whole unit, up to three times.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -183,17 +184,6 @@ class Units:
             raise StateError(NOT_STARTED)
         return Unit(conn, row, self.ctx.plan_for(row), self.ctx.today_for(row), self.ctx.now(),
                     description, has_notices=bool(row.has_notices))
-
-    @asynccontextmanager
-    async def change(self, actor: Actor, description: str = "change") -> AsyncIterator[Unit]:
-        """Open one change of ACTOR's tracker; on exit record milestones and the undo entry."""
-        async with self.ctx.store.write_connection() as conn:
-            unit = await self.open(conn, actor, description)
-            try:
-                yield unit
-                await self._finish(unit)
-            finally:
-                await unit.close()
 
     async def run(self, actor: Actor, build: Callable[[Unit], Awaitable[OutcomeT]]) -> OutcomeT:
         """Run BUILD in one change, retrying transient errors; fill in what every outcome has.
