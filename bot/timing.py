@@ -122,12 +122,17 @@ def study_date(instant: datetime, tz: str, day_start_hour: int) -> date:
         candidate -= timedelta(days=1)
     # The wall-clock rule above matches the bounds except where a transition moves the wall
     # clock back across the day start (e.g. a fall-back at midnight); the bounds decide there.
-    start_time = time(day_start_hour)
-    if instant < resolve_local(candidate, start_time, tz):
+    if instant < _day_start(candidate, tz, day_start_hour):
         return candidate - timedelta(days=1)
-    if instant >= resolve_local(candidate + timedelta(days=1), start_time, tz):
+    if instant >= _day_start(candidate + timedelta(days=1), tz, day_start_hour):
         return candidate + timedelta(days=1)
     return candidate
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_start(d: date, tz: str, day_start_hour: int) -> datetime:
+    """Return the UTC instant study day D starts (kept: every command asks for today's)."""
+    return resolve_local(d, time(day_start_hour), tz)
 
 
 def next_daily(after: datetime, t: time, tz: str) -> datetime:
