@@ -164,8 +164,6 @@ async def test_a_result_comes_back_only_once_committed(store: Store,
             seen.append(await conn.scalar(select(func.count()).select_from(m.Notice)))
         return "looked"
 
-    if store.dialect == "sqlite":
-        pytest.skip("SQLite has one connection in this process while a batch writes")
     results, batches = await together(store, add_notice(lid, "a"), look)
     assert results == ["a", "looked"] and batches == 1
     assert seen == [0]
