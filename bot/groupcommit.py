@@ -157,13 +157,11 @@ class GroupCommit:
                 batch.append(job)
         try:
             results = await self._run_batch(batch)
-        except BaseException as exc:
-            for job in batch[1:]:
-                if not job.done.done():
-                    job.done.set_result(_ALONE)
-            self._hand_off(lane)
-            if isinstance(exc, _Redo):
-                return _ALONE
+        except Exception:  # a work's failure after writing, a database error, a failed commit
+            self._all_alone(lane, batch)
+            return _ALONE
+        except BaseException:  # the leader cancelled: its own work is dropped, the rest redone
+            self._all_alone(lane, batch)
             raise
         self.batches += 1
         self.works += len(batch)
@@ -189,6 +187,12 @@ class GroupCommit:
                 else:
                     results.append(_Done(value))
         return results
+
+    def _all_alone(self, lane: _Lane, batch: list[_Job]) -> None:
+        for job in batch[1:]:
+            if not job.done.done():
+                job.done.set_result(_ALONE)
+        self._hand_off(lane)
 
     def _hand_off(self, lane: _Lane) -> None:
         """Give the lane to the next caller still waiting, or mark it free."""

@@ -225,7 +225,14 @@ class InlineConnection:
 
     async def commit(self) -> None:
         conn = self._open()
-        conn.commit()
+        try:
+            conn.commit()
+        except sqlite3.Error:
+            # A COMMIT refused (a deferred foreign key, say) leaves SQLite's transaction open;
+            # end it, as a server does, so the connection's next transaction starts clean.
+            conn.rollback()
+            self._committed_changes = conn.total_changes
+            raise
         if conn.total_changes != self._committed_changes:
             self._committed_changes = conn.total_changes
             if self.checkpointer is not None:

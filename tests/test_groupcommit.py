@@ -20,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import models as m
 from bot.actors import Actor
+from bot.app import build_services
 from bot.errors import InputError
 from bot.outcomes import TimeLogged
+from bot.plan import PlanRegistry
 from bot.services import Onboarding, Services
 from bot.services.units import Unit
 from bot.store import Store
@@ -238,3 +240,22 @@ async def test_concurrent_logs_batch_and_every_total_is_right(store: Store,
     # Each command is its own undo step, even though they shared transactions.
     await services.history.undo(actors[0])
     assert (await services.views.progress(actors[0])).data.total_minutes == 9 * 5
+
+
+async def test_a_failed_commit_runs_every_work_again_alone(sqlite_store: Store,
+                                                           plans: PlanRegistry) -> None:
+    # SQLite checks deferred foreign keys at COMMIT: the batch's commit fails, every work runs
+    # again in a transaction of its own, and only the one that broke the key fails.
+    services = build_services(sqlite_store, plans, clock=lambda: NOW)
+    [lid] = await learner_ids(services, 1)
+
+    async def orphan_at_commit(conn: AsyncConnection) -> str:
+        await conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+        return await add_notice(10**9, "orphan")(conn)
+
+    results, batches = await together(sqlite_store, add_notice(lid, "a"), orphan_at_commit,
+                                      add_notice(lid, "b"))
+    assert results[0] == "a" and results[2] == "b"
+    assert isinstance(results[1], IntegrityError), results
+    assert batches == 0  # the batch never committed: each ran alone
+    assert await notice_texts(sqlite_store) == Counter(a=1, b=1)
