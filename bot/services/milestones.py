@@ -81,12 +81,14 @@ def _reads(plan: Plan) -> _PlanReads:
 
 
 async def new_milestones(conn: AsyncConnection, learner_id: int, plan: Plan,
-                         touched: set[str], today: date) -> list[tuple[Milestone, date]]:
+                         touched: set[str], today: date,
+                         known: TimeFacts | None = None) -> list[tuple[Milestone, date]]:
     """Return the milestones a change of TOUCHED tables reached, dated by when they held.
 
     Only the facts of the conditions that could change are read: the reached milestones and
-    the time log's two totals in one statement, the other tables' facts when a milestone
-    reading them is still open, and the time log by day only to date a milestone reached.
+    the time log's two totals in one statement (none when the change KNOWN them already), the
+    other tables' facts when a milestone reading them is still open, and the time log by day
+    only to date a milestone reached.
     """
     reads = _reads(plan)
     direct, direct_reads = reads.touched_by(frozenset(touched))
@@ -94,10 +96,14 @@ async def new_milestones(conn: AsyncConnection, learner_id: int, plan: Plan,
         return []
     read = reads.read
     timed = "time_logs" in direct_reads
-    found = (await conn.execute(_REACHED_AND_TIME if timed else _REACHED,
-                                {"learner_id": learner_id})).one()
-    reached_ids = frozenset((found[0] or "").split())
-    totals = (int(found[1]), int(found[2])) if timed else None
+    totals: tuple[int, int] | None
+    if known is not None:
+        reached_ids, totals = known.reached, (known.minutes, known.entries)
+    else:
+        found = (await conn.execute(_REACHED_AND_TIME if timed else _REACHED,
+                                    {"learner_id": learner_id})).one()
+        reached_ids = _ids(found[0])
+        totals = (int(found[1]), int(found[2])) if timed else None
     open_direct = [ms for ms in direct if ms.id not in reached_ids]
     if not open_direct:
         return []
@@ -145,12 +151,35 @@ _REACHED_IDS = (select(func.aggregate_strings(m.MilestoneReached.milestone_id, "
 _REACHED_ON = select(m.MilestoneReached.milestone_id, m.MilestoneReached.reached_on).where(
     m.MilestoneReached.learner_id == bindparam("learner_id"))
 _REACHED = select(_REACHED_IDS)
-_REACHED_AND_TIME = select(
+# What a check of time milestones reads: the reached ids and the time log's two totals. A
+# change that only adds time log entries reads them before it adds, with its own read
+# (``services.timelog``), and hands them on as ``TimeFacts``; other changes read them here.
+TIME_FACTS = (
     _REACHED_IDS,
     select(func.coalesce(func.sum(m.TimeLog.minutes), 0))
     .where(m.TimeLog.learner_id == bindparam("learner_id")).scalar_subquery(),
     select(func.count()).select_from(m.TimeLog)
     .where(m.TimeLog.learner_id == bindparam("learner_id")).scalar_subquery())
+_REACHED_AND_TIME = select(*TIME_FACTS)
+
+
+@dataclass(frozen=True)
+class TimeFacts:
+    """The reached milestones and the time log's totals (minutes, entries) after a change."""
+
+    reached: frozenset[str]
+    minutes: int
+    entries: int
+
+    @classmethod
+    def after_adding(cls, row: Sequence[Any], minutes: int, entries: int = 1) -> TimeFacts:
+        """Read TIME_FACTS' values in ROW (taken before the change) and add what it adds."""
+        reached, total, count = row
+        return cls(_ids(reached), int(total) + minutes, int(count) + entries)
+
+
+def _ids(joined: str | None) -> frozenset[str]:
+    return frozenset((joined or "").split())
 _COUNTERS = select(m.CounterValue.counter_id, m.CounterValue.value).where(
     m.CounterValue.learner_id == bindparam("learner_id"))
 

@@ -8,8 +8,9 @@ conditions read a table the change touched, and loads just those facts (no snaps
 
 Statements per write, besides the command's own: the learner row (1); the milestone check, only
 when the change touched a table a not-yet-reached milestone reads (reached ids, then one query
-per table read); the undo entry (1, when something changed; its prune on every tenth);
-pending notices (1, ``DELETE … RETURNING``, only when some wait). A transient database error
+per table read; none for a /log, which reads the reached ids and totals with its own read);
+the undo entry (1, when something changed; its prune on every tenth); pending notices (1,
+``DELETE … RETURNING``, only when some wait). A transient database error
 (a lost connection, a PostgreSQL serialization failure or deadlock, SQLite busy) reruns the
 whole unit, up to three times.
 """
@@ -37,7 +38,7 @@ from bot.outcomes import Outcome
 from bot.plan import Milestone, Plan
 from bot.replies import Celebration
 from bot.services.context import NOT_STARTED, Context
-from bot.services.milestones import new_milestones, record_milestone
+from bot.services.milestones import TimeFacts, new_milestones, record_milestone
 from bot.timing import next_digest_at, next_reminder_at
 from bot.undo import ChangeSet
 
@@ -81,6 +82,9 @@ class Unit:
     description: str = "change"
     has_notices: bool = False
     celebrations: list[Celebration] = field(default_factory=list)
+    # Set by a change that only added time log entries and read what the milestone check
+    # needs while it was at it (``services.timelog.add_log``); then the check reads nothing.
+    time_facts: TimeFacts | None = None
     changes: ChangeSet = field(init=False)
     _session: AsyncSession | None = field(default=None, init=False, repr=False)
 
@@ -227,8 +231,10 @@ class Units:
         # Conditions only grow with rows added or changed; a removal reaches nothing. (An
         # undo op "delete" records an insert, "update" an update.)
         grown = {op["table"] for op in unit.changes.ops if op["op"] in ("delete", "update")}
+        # The facts a /log read hold for the change only when its entry is the change's one row.
+        known = unit.time_facts if len(unit.changes.ops) == 1 else None
         for ms, day in await new_milestones(unit.conn, unit.row.id, unit.plan, grown,
-                                            unit.today):
+                                            unit.today, known):
             await record_milestone(unit, ms.id, day, announced=False)
             unit.celebrations.append(Celebration(ms.id, ms.title, ms.kind, day))
             await _mark_announced(unit, ms, day)
