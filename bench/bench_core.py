@@ -17,7 +17,7 @@ the same settings as Pacer's engine:
 
 Each peer's rows are counted afterwards too. Two more lines are references, not peers of the
 target: SQLAlchemy's own floor (one prepared INSERT per ``store.write()`` session on Pacer's
-engine), and the raw driver making a /log's five statements per transaction (lock the learner,
+engine), and the raw driver making a /log's four statements per transaction (lock the learner,
 the day's total, the insert, the totals a milestone check reads, the undo entry), which shows
 what the statements alone cost on that driver.
 
@@ -215,8 +215,8 @@ async def run_raw_pg(url: str, commands: int, tasks: int, learners: int) -> Resu
 
 
 # A /log's own statements, written straight for the raw driver (a reference line, not the peer
-# of the target): lock the learner, read the day's total, insert the entry, read the totals a
-# milestone check needs, insert the undo entry; one transaction per command.
+# of the target): lock the learner; read the day's total with the totals a milestone check
+# needs; insert the entry; insert the undo entry. One transaction per command.
 SHAPED_SQLITE = (
     "CREATE TABLE IF NOT EXISTS shaped_learner (id INTEGER PRIMARY KEY)",
     "CREATE TABLE IF NOT EXISTS shaped_log (id INTEGER PRIMARY KEY, learner INTEGER, "
@@ -227,9 +227,10 @@ SHAPED_SQLITE = (
 )
 SHAPED_STEPS = (  # (statement, what it binds): ? for SQLite, $n for PostgreSQL
     ("SELECT id FROM shaped_learner WHERE id = ?{lock}", "l"),
-    ("SELECT coalesce(sum(minutes), 0) FROM shaped_log WHERE learner = ? AND day = ?", "ld"),
+    ("SELECT (SELECT coalesce(sum(minutes), 0) FROM shaped_log WHERE learner = ? AND day = ?), "
+     "(SELECT coalesce(sum(minutes), 0) FROM shaped_log WHERE learner = ?), "
+     "(SELECT count(*) FROM shaped_log WHERE learner = ?)", "ldll"),
     ("INSERT INTO shaped_log (learner, day, minutes) VALUES (?, ?, ?) RETURNING id", "ldm"),
-    ("SELECT coalesce(sum(minutes), 0), count(*) FROM shaped_log WHERE learner = ?", "l"),
     ("INSERT INTO shaped_undo (learner, ops) VALUES (?, ?) RETURNING id", "lo"),
 )
 SHAPED_DAY, SHAPED_OPS = "2026-12-01", '[{"op": "delete", "table": "time_logs", "id": 1}]'
@@ -251,7 +252,7 @@ def _pg_sql(sql: str) -> str:
 
 
 async def run_shaped_sqlite(path: str, commands: int, tasks: int, learners: int) -> Result:
-    """A /log's five statements per transaction on one shared aiosqlite connection."""
+    """A /log's four statements per transaction on one shared aiosqlite connection."""
     conn = await sqlite_connect(path)
     for statement in SHAPED_SQLITE:
         await conn.execute(statement)
@@ -276,12 +277,12 @@ async def run_shaped_sqlite(path: str, commands: int, tasks: int, learners: int)
     async with conn.execute("SELECT count(*) FROM shaped_log") as cur:
         (rows,) = await cur.fetchone() or (0,)
     await conn.close()
-    return Result("raw aiosqlite, a /log's 5 statements", rows, elapsed, latencies, failures,
+    return Result("raw aiosqlite, a /log's 4 statements", rows, elapsed, latencies, failures,
                   abs(commands - failures - rows))
 
 
 async def run_shaped_pg(url: str, commands: int, tasks: int, learners: int) -> Result:
-    """A /log's five statements per transaction through a pool of 15 (asyncpg)."""
+    """A /log's four statements per transaction through a pool of 15 (asyncpg)."""
     pool = await asyncpg.create_pool(pg_dsn(url), min_size=5, max_size=SQLALCHEMY_POOL)
     for statement in SHAPED_SQLITE:
         await pool.execute(statement.replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY")
@@ -298,7 +299,7 @@ async def run_shaped_pg(url: str, commands: int, tasks: int, learners: int) -> R
     elapsed, latencies, failures = await fan_out(commands, tasks, one)
     rows = await pool.fetchval("SELECT count(*) FROM shaped_log")
     await pool.close()
-    return Result("raw asyncpg, a /log's 5 statements", rows, elapsed, latencies, failures,
+    return Result("raw asyncpg, a /log's 4 statements", rows, elapsed, latencies, failures,
                   abs(commands - failures - rows))
 
 
@@ -360,7 +361,7 @@ async def one_run(url: str | None, commands: int, tasks: int, learners: int) -> 
     ok = pacer.failures == 0 and pacer.wrong == 0
     print(f"  references: SQLAlchemy's own floor (same engine, one INSERT per session) is at "
           f"{floor.rate / best.rate:.2f} of the raw driver, Pacer at {pacer.rate / floor.rate:.2f} "
-          f"of that floor; the raw driver making a /log's 5 statements is at "
+          f"of that floor; the raw driver making a /log's 4 statements is at "
           f"{shaped.rate / best.rate:.2f} of its one-INSERT rate")
     print(f"  ratio: Pacer at {ratio:.2f} of the raw driver ({best.name}); "
           f"every learner's total {'checked and right' if ok else 'WRONG or failures'}")
