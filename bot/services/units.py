@@ -54,11 +54,13 @@ TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "08000", "08003", "08006", "57
 # The unit's first statement, prepared once: the learner row locked, and whether notices
 # wait for them. (Nothing else rides on it: on PostgreSQL a subquery here reads the snapshot
 # taken before the statement waited for the lock, and may miss what the holder just wrote.)
-# Plain columns, not an ORM object: most changes only read the learner (``Unit.learner()``
-# loads the object for those that change it).
+# Plain columns, not an ORM object, and only those changes read: most changes only read the
+# learner (``Unit.learner()`` loads the whole object for those that change it).
 _LEARNERS = m.Learner.__table__
+UNIT_COLUMNS = ("id", "platform", "external_id", "plan_id", "timezone", "day_start_hour",
+                "start_date", "target_date", "commitment_minutes", "goal", "public_posts")
 _LOCK_LEARNER = select(
-    _LEARNERS,
+    *(_LEARNERS.c[name] for name in UNIT_COLUMNS),
     select(m.Notice.id).where(m.Notice.learner_id == _LEARNERS.c.id).exists()
     .label("has_notices"),
 ).where(ACTOR_LEARNER).with_for_update(of=_LEARNERS)
@@ -75,7 +77,7 @@ class Unit:
     """
 
     conn: AsyncConnection
-    row: Any  # the learner's columns as read, or the ORM object once ``learner()`` loaded it
+    row: Any  # the learner's UNIT_COLUMNS as read, or the ORM object once ``learner()`` loaded it
     plan: Plan
     today: date
     now: datetime
