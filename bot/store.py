@@ -138,13 +138,9 @@ class Store:
             async with self._session() as session, session.begin():
                 yield session
             return
-        async with self._write_lock:
-            writer = await self._sqlite_writer()
-            try:
-                async with self._session(writer) as session, session.begin():
-                    yield session
-            finally:
-                self._check_writer(writer)
+        async with self._sqlite_writer() as writer, self._session(writer) as session, \
+                session.begin():
+            yield session
 
     @asynccontextmanager
     async def write_connection(self) -> AsyncIterator[AsyncConnection]:
@@ -158,13 +154,8 @@ class Store:
             async with self.engine.connect() as conn, conn.begin():
                 yield conn
             return
-        async with self._write_lock:
-            conn = await self._sqlite_writer()
-            try:
-                async with conn.begin():
-                    yield conn
-            finally:
-                self._check_writer(conn)
+        async with self._sqlite_writer() as conn, conn.begin():
+            yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -172,23 +163,25 @@ class Store:
         async with self._session() as session, session.begin():
             yield session
 
-    async def _sqlite_writer(self) -> AsyncConnection:
-        if self._writer is None:
-            conn = await self.engine.connect()
-            _driver(conn).begin_mode = "IMMEDIATE"
-            self._writer = conn
-        return self._writer
-
-    def _check_writer(self, conn: AsyncConnection) -> None:
-        if conn.invalidated or conn.closed:  # a lost connection: the next write opens another
-            self._writer = None
+    @asynccontextmanager
+    async def _sqlite_writer(self) -> AsyncIterator[AsyncConnection]:
+        """Hold the write lock and yield the one writer connection (opened on first use)."""
+        async with self._write_lock:
+            if self._writer is None:
+                conn = await self.engine.connect()
+                _driver(conn).begin_mode = "IMMEDIATE"
+                self._writer = conn
+            writer = self._writer
+            try:
+                yield writer
+            finally:
+                if writer.invalidated or writer.closed:  # lost: the next write opens another
+                    self._writer = None
 
     async def close(self) -> None:
         async with self._write_lock:
             if self._writer is not None:
                 writer, self._writer = self._writer, None
-                if not (writer.invalidated or writer.closed):
-                    _driver(writer).begin_mode = "DEFERRED"  # back in the pool as a reader
                 await writer.close()
         await self.engine.dispose()
         checkpointer = _CHECKPOINTERS.pop(self.engine.sync_engine, None)

@@ -41,6 +41,12 @@ def test_the_example_config_loads_as_is(monkeypatch: pytest.MonkeyPatch) -> None
     ("[discord]\npublic_by_default = 'yes'\n", "must be true or false"),
     ("[database\n", "not valid TOML"),
     ("database = 3\n", "[database] must be a table"),
+    ("[discord]\nshard_ids = [0]\n", "shard_ids needs shard_count"),
+    ("[discord]\nshard_count = 2\nshard_ids = [2]\n", "shard_ids must be distinct ids"),
+    ("[discord]\nshard_count = 0\n", "shard_count must be at least 1"),
+    ("[discord]\nshard_count = 2\nshard_ids = 1\n", "shard_ids must be a list"),
+    ("[discord]\nprocess_count = 0\n", "process_count must be at least 1"),
+    ("[scheduler]\nlease_seconds = 0\n", "lease_seconds must be above 0"),
 ])
 def test_bad_config_names_the_key(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "config.toml"
@@ -159,21 +165,6 @@ def test_sharding_and_the_rate_share_load_from_the_file(tmp_path: Path) -> None:
     # one home for the figure: the dispatcher's bucket follows the REST share
     assert settings.scheduler.send_rate == 200.0
     assert settings.scheduler.lease_seconds == 5
-
-
-@pytest.mark.parametrize(("text", "message"), [
-    ("[discord]\nshard_ids = [0]\n", "shard_ids needs shard_count"),
-    ("[discord]\nshard_count = 2\nshard_ids = [2]\n", "shard_ids must be distinct ids"),
-    ("[discord]\nshard_count = 0\n", "shard_count must be at least 1"),
-    ("[discord]\nshard_count = 2\nshard_ids = 1\n", "shard_ids must be a list"),
-    ("[discord]\nprocess_count = 0\n", "process_count must be at least 1"),
-    ("[scheduler]\nlease_seconds = 0\n", "lease_seconds must be above 0"),
-])
-def test_bad_scale_settings_name_the_key(tmp_path: Path, text: str, message: str) -> None:
-    path = tmp_path / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError, match=message):
-        load_settings(path)
 
 
 def test_the_send_rate_follows_the_discord_share_through_replace() -> None:
