@@ -133,7 +133,7 @@ def test_status_prints_the_report(tmp_path: Path, onboarded: Path) -> None:
     assert result.stderr == ""
     out = result.stdout
     assert out.startswith("Pacer 0.1.0 on sqlite (sqlite+aiosqlite:///")
-    assert "Schema: 0005 (current)" in out and "Learners: 1" in out
+    assert "Schema: 0006 (current)" in out and "Learners: 1" in out
     assert "Dispatcher lag: " in out and "Outbox" in out
     # The console that onboarded dana ticked at its start, then stopped cleanly: no row left.
     assert "Processes: none has ticked in the last day" in out
@@ -144,7 +144,7 @@ def test_status_json_parses(tmp_path: Path, onboarded: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["learners"] == 1 and report["database"]["kind"] == "sqlite"
-    assert report["database"]["schema"] == report["database"]["code_schema"] == "0005"
+    assert report["database"]["schema"] == report["database"]["code_schema"] == "0006"
     assert report["processes"] == []  # the console that onboarded dana stopped cleanly
 
 

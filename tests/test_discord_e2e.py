@@ -509,7 +509,7 @@ async def test_the_owner_sees_the_status_privately(world: World,
     answer = await world.ask("pacer status", user=world.standin.owner)
     refused = await world.ask("pacer status", user=learner)
     assert answer.ephemeral and answer.embeds[0]["title"] == "Pacer status"
-    assert "Schema: 0005 (current)" in answer.text and "Learners: " in answer.text
+    assert "Schema: 0006 (current)" in answer.text and "Learners: " in answer.text
     assert "Only the owner" in refused.text and refused.flags == 64
     lines = await command_lines(caplog, "pacer status", 2)
     assert [(r.command, r.front, r.outcome) for r in lines] == [  # type: ignore[attr-defined]

@@ -66,7 +66,7 @@ async def test_status_counts_learners_lag_and_the_outbox(store: Store, plans: Pl
     assert (first.learners, first.lag_seconds, first.oldest_due, first.outbox) == (0, 0.0,
                                                                                     None, {})
     assert first.database == store.dialect and first.schema_current
-    assert first.schema_database == first.schema_code == "0005"
+    assert first.schema_database == first.schema_code == "0006"
     await onboard(services)
     await onboard(services, Actor("console", "bob", "Bob", space_id="console"))
     # The reminders are due at 19:00 Berlin (18:00 UTC); ten minutes later nothing has sent them.
@@ -135,7 +135,7 @@ async def test_the_report_reads_well_and_hides_the_password(sqlite_store: Store,
     text = present(status).text
     assert present(status).title == "Pacer status" and present(status).private
     assert "Pacer 0.1.0 on sqlite (sqlite+aiosqlite:///" in text
-    assert "Schema: 0005 (current)" in text and "Learners: 1" in text
+    assert "Schema: 0006 (current)" in text and "Learners: 1" in text
     assert "Dispatcher lag: 0 s (nothing waiting)" in text
     assert "• host-a:101 (discord, slack): last tick 12 s ago" in text
     assert "1 shard (0: 50 ms)" in text

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import models as m
@@ -144,23 +144,35 @@ _DAYS = (select(m.TimeLog.study_date, func.sum(m.TimeLog.minutes), func.count())
          .group_by(m.TimeLog.study_date).order_by(m.TimeLog.study_date))
 # The reached milestones' ids joined by spaces (ids have no spaces), alone or with the time
 # log's totals: the first statement of every milestone check. (Dates are not folded into the
-# text: how a server prints a date depends on its settings; they are read when needed.)
-_REACHED_IDS = (select(func.aggregate_strings(m.MilestoneReached.milestone_id, " "))
+# text: how a server prints a date depends on its settings; they are read when needed.) The
+# separator is SQL text, not a parameter: SQLAlchemy renders a literal parameter into the
+# statement again on every execution.
+_REACHED_IDS = (select(func.aggregate_strings(m.MilestoneReached.milestone_id,
+                                              literal_column("' '")))
                 .where(m.MilestoneReached.learner_id == bindparam("learner_id"))
                 .scalar_subquery())
 _REACHED_ON = select(m.MilestoneReached.milestone_id, m.MilestoneReached.reached_on).where(
     m.MilestoneReached.learner_id == bindparam("learner_id"))
 _REACHED = select(_REACHED_IDS)
-# What a check of time milestones reads: the reached ids and the time log's two totals. A
-# change that only adds time log entries reads them before it adds, with its own read
-# (``services.timelog``), and hands them on as ``TimeFacts``; other changes read them here.
-TIME_FACTS = (
-    _REACHED_IDS,
-    select(func.coalesce(func.sum(m.TimeLog.minutes), 0))
-    .where(m.TimeLog.learner_id == bindparam("learner_id")).scalar_subquery(),
-    select(func.count()).select_from(m.TimeLog)
-    .where(m.TimeLog.learner_id == bindparam("learner_id")).scalar_subquery())
-_REACHED_AND_TIME = select(*TIME_FACTS)
+_LOG = m.TimeLog.__table__.c
+
+
+def time_facts(*more: ColumnElement[Any]) -> Select[Any]:
+    """Select what a check of time milestones reads, then MORE aggregates of the time log.
+
+    The columns: the reached ids, the learner's logged minutes and entries, then MORE (over
+    the same rows). A change that only adds time log entries reads them before it adds, with
+    its own aggregates (``services.timelog``), and hands them on as ``TimeFacts``; other
+    changes read them here. All the aggregates come from one pass over the learner's entries
+    in the time log's index.
+    """
+    totals = select(func.coalesce(func.sum(_LOG.minutes), 0).label("minutes"),
+                    func.count().label("entries"), *more).where(
+        _LOG.learner_id == bindparam("learner_id")).subquery()
+    return select(_REACHED_IDS, *totals.c)
+
+
+_REACHED_AND_TIME = time_facts()
 
 
 @dataclass(frozen=True)
@@ -173,7 +185,7 @@ class TimeFacts:
 
     @classmethod
     def after_adding(cls, row: Sequence[Any], minutes: int, entries: int = 1) -> TimeFacts:
-        """Read TIME_FACTS' values in ROW (taken before the change) and add what it adds."""
+        """Read ``time_facts()``' values in ROW (taken before the change), add what it adds."""
         reached, total, count = row
         return cls(_ids(reached), int(total) + minutes, int(count) + entries)
 

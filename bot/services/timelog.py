@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from bot import models as m
 from bot.actors import Actor
@@ -14,15 +14,14 @@ from bot.limits import MAX_DAY_MINUTES
 from bot.outcomes import TimeLogged
 from bot.progress import fmt_hours
 from bot.services.base import Service
-from bot.services.milestones import TIME_FACTS, TimeFacts
+from bot.services.milestones import TimeFacts, time_facts
 from bot.services.units import Unit
 from bot.values import TODAY, StudyDay
 
-_DAY_MINUTES = select(func.coalesce(func.sum(m.TimeLog.minutes), 0)).where(
-    m.TimeLog.learner_id == bindparam("learner_id"), m.TimeLog.study_date == bindparam("day"))
-# The day's total with what the milestone check will read (``milestones.TIME_FACTS``): one
-# statement where there would be two.
-_DAY_AND_FACTS = select(_DAY_MINUTES.scalar_subquery(), *TIME_FACTS)
+# What the milestone check will read (``milestones.time_facts``), then the day's total: one
+# statement and one pass over the learner's entries, where there would be two and three.
+_DAY_AND_FACTS = time_facts(func.coalesce(func.sum(case(
+    (m.TimeLog.study_date == bindparam("day"), m.TimeLog.minutes))), 0).label("day_minutes"))
 
 
 def check_log_day(u: Unit, day: date) -> None:
@@ -39,7 +38,7 @@ def check_log_day(u: Unit, day: date) -> None:
 async def add_log(u: Unit, day: date, minutes: int, topic: str | None) -> int:
     """Log MINUTES on DAY within the day's 24 h; return the day's new total."""
     row = (await u.conn.execute(_DAY_AND_FACTS, {"learner_id": u.row.id, "day": day})).one()
-    already = int(row[0])
+    already = int(row.day_minutes)
     if already + minutes > MAX_DAY_MINUTES:
         left = MAX_DAY_MINUTES - already
         raise InputError(
@@ -47,7 +46,7 @@ async def add_log(u: Unit, day: date, minutes: int, topic: str | None) -> int:
             f"24h, so at most {fmt_hours(left)} more fits.")
     await u.changes.insert(m.TimeLog, learner_id=u.row.id, study_date=day, minutes=minutes,
                            topic=topic, created_at=u.now)
-    u.time_facts = TimeFacts.after_adding(row[1:], minutes)
+    u.time_facts = TimeFacts.after_adding(row[:3], minutes)
     return already + minutes
 
 

@@ -308,7 +308,7 @@ async def test_status_is_for_the_configured_owners_only(
     kind, text = await slack.reply("status")
     refused_kind, refused = await slack.reply("status", BEN)
     assert kind == EPH and "Pacer status" in text and "Learners: 1" in text
-    assert "Schema: 0005 (current)" in text
+    assert "Schema: 0006 (current)" in text
     assert refused_kind == EPH and "Only the owners of this Pacer" in refused
     assert "Learners" not in refused
     lines = await command_lines(caplog, 3)
