@@ -1,8 +1,11 @@
 """Benchmark command latency: the real PacerBot against a bare discord.py bot, same stand-in.
 
 Both bots log in to one loopback ``DiscordStandin`` (127.0.0.1, Discord's limits enforced), in
-the same process, one after the other. One user sends commands one at a time: WARMUP untimed,
-then N timed, for ``/log 1m`` and then ``/progress``. A command's latency is the stand-in's
+the same process, taking turns: the run is cut into ROUNDS, and in each round every bot logs in,
+is measured and logs out, so that a machine that slows down or speeds up during the run weighs
+on all of them alike. In each round one user per bot sends commands one at a time: WARMUP /
+ROUNDS untimed, then N / ROUNDS timed, for ``/log 1m`` and then ``/progress``; each bot keeps
+its database and its user from round to round. A command's latency is the stand-in's
 ``response_delay``: from the interaction's creation (``standin.send_command``) to the bot's
 first interaction response (an answer, or a deferral, which is counted and reported). The next
 command is sent only after the whole answer arrived.
@@ -19,8 +22,8 @@ INSERT and its read in a ``Store`` session on Pacer's own engine (on PostgreSQL 
 rule around them (``<name>_shaped``). Their ratios to the peer show what SQLAlchemy's session
 alone, and a /log's statements alone, take of the 1.5x before any rule of Pacer's runs.
 
-    .venv/bin/python bench/bench_latency.py                  # 20 warm-up + 100 timed each
-    .venv/bin/python bench/bench_latency.py --full           # 100 warm-up + 500 timed each
+    .venv/bin/python bench/bench_latency.py            # 20 warm-up + 100 timed each, 2 rounds
+    .venv/bin/python bench/bench_latency.py --full     # 100 warm-up + 500 timed each, 5 rounds
     .venv/bin/python bench/bench_latency.py --url postgresql+asyncpg://postgres@127.0.0.1:5432/pacer_bench
 
 Target (issue "Fast and steady under load"): Pacer's ``/log`` p50 within 1.5x of the peer's.
@@ -94,12 +97,11 @@ class Timings:
 
 
 async def measure(standin: DiscordStandin, user: dict[str, Any], warmup: int,
-                  n: int) -> Timings:
-    """Send each command WARMUP + N times, one at a time; keep the last N first-response delays."""
-    out = Timings()
+                  n: int, out: Timings) -> Timings:
+    """Send each command WARMUP + N times, one at a time; add the last N first-response delays."""
     for name, options in COMMANDS:
-        delays: list[float] = []
-        deferred = 0
+        delays = out.delays.setdefault(name, [])
+        deferred = out.deferred.get(name, 0)
         for i in range(warmup + n):
             handle = await standin.send_command(name, options, user=user)
             answer = await asyncio.wait_for(collect(handle), RESPONSE_TIMEOUT)
@@ -323,26 +325,38 @@ class PeerBot(discord.Client):
 # --- the two runs --------------------------------------------------------------------------------
 
 
-async def run_pacer(standin: DiscordStandin, db_url: str, warmup: int, n: int) -> Timings:
-    """Measure the real PacerBot, built as `python -m bot run` builds it."""
+@dataclass
+class Side:
+    """One bot of the comparison across rounds: its user, once made, and its timings."""
+
+    name: str
+    user: dict[str, Any] | None = None
+    timings: Timings = field(default_factory=Timings)
+
+
+async def run_pacer(standin: DiscordStandin, db_url: str, warmup: int, n: int,
+                    side: Side) -> None:
+    """Measure the real PacerBot, built as `python -m bot run` builds it, for one round."""
     settings = standin_settings(standin, db_url)
     clock = FakeClock(START)
     async with running_bot(standin, settings, clock) as (bot, core):
-        world = World(standin, bot, core, settings, clock)
-        user = world.new_user("pacer")
-        await world.onboard(user)
-        return await measure(standin, user, warmup, n)
+        if side.user is None:
+            world = World(standin, bot, core, settings, clock)
+            side.user = world.new_user("pacer")
+            await world.onboard(side.user)
+        await measure(standin, side.user, warmup, n, side.timings)
 
 
 async def run_peer(standin: DiscordStandin,
                    store: SqlitePeerStore | PgPeerStore | SessionPeerStore, warmup: int,
-                   n: int) -> Timings:
-    """Measure the bare discord.py bot."""
+                   n: int, side: Side) -> None:
+    """Measure the bare discord.py bot for one round."""
     bot = PeerBot(store)
     async with standin.run_client(bot):
-        user = standin.make_user("peer1", global_name="Peer 1")
-        await store.add_learner(int(user["id"]), "Peer 1")
-        return await measure(standin, user, warmup, n)
+        if side.user is None:
+            side.user = standin.make_user(side.name, global_name=side.name)
+            await store.add_learner(int(side.user["id"]), side.name)
+        await measure(standin, side.user, warmup, n, side.timings)
 
 
 def report(pacer: Timings, peer: Timings, label: str,
@@ -376,7 +390,7 @@ def report(pacer: Timings, peer: Timings, label: str,
     return ratios
 
 
-async def run(url: str | None, warmup: int, n: int) -> dict[str, float]:
+async def run(url: str | None, warmup: int, n: int, rounds: int = 1) -> dict[str, float]:
     """Run both bots on one stand-in and print the comparison."""
     if url is None:
         pacer_url = sqlite_url("pacer.sqlite3")
@@ -393,18 +407,25 @@ async def run(url: str | None, warmup: int, n: int) -> dict[str, float]:
         peer_store = PgPeerStore(pg_dsn(peer_url))
         label = "PostgreSQL (Pacer: SQLAlchemy + asyncpg; peer: asyncpg)"
     await asyncio.to_thread(migrate, pacer_url)
+    pacer, peer = Side("pacer"), Side("peer")
+    references = {name: Side(f"reference{i}") for i, (name, _) in enumerate(REFERENCES)}
     with discord_globals_restored():
         async with DiscordStandin() as standin:
-            pacer = await run_pacer(standin, pacer_url, warmup, n)
-            standin.requests.clear()
-            peer = await run_peer(standin, peer_store, warmup, n)
-            references = {}
-            for name, shaped in REFERENCES:
+            for r in range(rounds):
+                # Each round's share of the commands (the first rounds take the remainders).
+                w = warmup // rounds + (r < warmup % rounds)
+                k = n // rounds + (r < n % rounds)
+                await run_pacer(standin, pacer_url, w, k, pacer)
                 standin.requests.clear()
-                url_ = session_url if not shaped else shaped_url
-                references[name] = await run_peer(
-                    standin, SessionPeerStore(url_, shaped=shaped), warmup, n)
-    return report(pacer, peer, label, references)
+                await run_peer(standin, peer_store, w, k, peer)
+                for name, shaped in REFERENCES:
+                    standin.requests.clear()
+                    url_ = session_url if not shaped else shaped_url
+                    await run_peer(standin, SessionPeerStore(url_, shaped=shaped), w, k,
+                                   references[name])
+                standin.requests.clear()
+    return report(pacer.timings, peer.timings, f"{label}, {rounds} rounds",
+                  {name: side.timings for name, side in references.items()})
 
 
 REFERENCES = (("the bare bot, its INSERT in a SQLAlchemy session on Pacer's engine", False),
@@ -419,12 +440,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--full", action="store_true", help="100 warm-up + 500 timed commands")
     parser.add_argument("--warmup", type=int)
     parser.add_argument("-n", type=int, help="timed commands per command and bot")
+    parser.add_argument("--rounds", type=int, help="turns the bots take (5 with --full, else 2)")
     args = parser.parse_args(argv)
     warmup = args.warmup if args.warmup is not None else (100 if args.full else 20)
     n = args.n or (500 if args.full else 100)
     if warmup + n > MAX_COMMANDS:
         parser.error(f"at most {MAX_COMMANDS} commands per bot (a day holds 24 h of /log 1m)")
-    asyncio.run(run(args.url, warmup, n))
+    rounds = args.rounds or (5 if args.full else 2)
+    if not 1 <= rounds <= n:
+        parser.error("--rounds must be between 1 and the number of timed commands")
+    asyncio.run(run(args.url, warmup, n, rounds))
 
 
 if __name__ == "__main__":
