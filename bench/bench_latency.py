@@ -3,12 +3,12 @@
 Both bots log in to one loopback ``DiscordStandin`` (127.0.0.1, Discord's limits enforced), in
 the same process, taking turns: the run is cut into ROUNDS, and in each round every bot logs in,
 is measured and logs out, so that a machine that slows down or speeds up during the run weighs
-on all of them alike. In each round one user per bot sends commands one at a time: WARMUP /
-ROUNDS untimed, then N / ROUNDS timed, for ``/log 1m`` and then ``/progress``; each bot keeps
-its database and its user from round to round. A command's latency is the stand-in's
-``response_delay``: from the interaction's creation (``standin.send_command``) to the bot's
-first interaction response (an answer, or a deferral, which is counted and reported). The next
-command is sent only after the whole answer arrived.
+on all of them alike. In each round one user per bot sends commands one at a time: WARMUP
+untimed (a bot that logs in again starts cold), then N / ROUNDS timed, for ``/log 1m`` and then
+``/progress``; each bot keeps its database and its user from round to round. A command's
+latency is the stand-in's ``response_delay``: from the interaction's creation
+(``standin.send_command``) to the bot's first interaction response (an answer, or a deferral,
+which is counted and reported). The next command is sent only after the whole answer arrived.
 
 The peer is a minimal ``discord.Client`` with an ``app_commands.CommandTree``: ``/log`` runs one
 single-row INSERT transaction, ``/progress`` reads one row by primary key, and each answers with
@@ -22,11 +22,17 @@ INSERT and its read in a ``Store`` session on Pacer's own engine (on PostgreSQL 
 rule around them (``<name>_shaped``). Their ratios to the peer show what SQLAlchemy's session
 alone, and a /log's statements alone, take of the 1.5x before any rule of Pacer's runs.
 
-    .venv/bin/python bench/bench_latency.py            # 20 warm-up + 100 timed each, 2 rounds
-    .venv/bin/python bench/bench_latency.py --full     # 100 warm-up + 500 timed each, 5 rounds
+    .venv/bin/python bench/bench_latency.py            # 5 rounds of 20 warm-up + 20 timed
+    .venv/bin/python bench/bench_latency.py --full     # 10 rounds of 20 warm-up + 50 timed
     .venv/bin/python bench/bench_latency.py --url postgresql+asyncpg://postgres@127.0.0.1:5432/pacer_bench
 
 Target (issue "Fast and steady under load"): Pacer's ``/log`` p50 within 1.5x of the peer's.
+It is judged on the median over the rounds of (Pacer's p50 / the peer's p50 in that round): on
+this project's 2-core virtual machine the CPU's speed changes from second to second (the same
+commands cost 50 % more CPU time in one round than in the next), and a ratio of two bots
+measured a few seconds apart, in a round where the machine ran slow for one of them, says
+more about the machine than about the bots. The p50s over all rounds and their ratio are
+printed beside it.
 """
 
 from __future__ import annotations
@@ -94,6 +100,7 @@ class Timings:
 
     delays: dict[str, list[float]] = field(default_factory=dict)
     deferred: dict[str, int] = field(default_factory=dict)
+    round_p50: dict[str, list[float]] = field(default_factory=dict)  # each round's own p50
 
 
 async def measure(standin: DiscordStandin, user: dict[str, Any], warmup: int,
@@ -102,6 +109,7 @@ async def measure(standin: DiscordStandin, user: dict[str, Any], warmup: int,
     for name, options in COMMANDS:
         delays = out.delays.setdefault(name, [])
         deferred = out.deferred.get(name, 0)
+        first = len(delays)
         for i in range(warmup + n):
             handle = await standin.send_command(name, options, user=user)
             answer = await asyncio.wait_for(collect(handle), RESPONSE_TIMEOUT)
@@ -112,6 +120,7 @@ async def measure(standin: DiscordStandin, user: dict[str, Any], warmup: int,
                 delays.append(handle.response_delay)
                 deferred += answer.callback.type == 5
         out.delays[name], out.deferred[name] = delays, deferred
+        out.round_p50.setdefault(name, []).append(percentile(delays[first:], 0.5))
     if standin.rate_limited:
         raise AssertionError(f"{len(standin.rate_limited)} requests were rate limited")
     return out
@@ -293,7 +302,8 @@ class PeerBot(discord.Client):
     """A minimal discord.py bot: a CommandTree with /log and /progress over one PeerStore."""
 
     def __init__(self, store: SqlitePeerStore | PgPeerStore | SessionPeerStore) -> None:
-        super().__init__(intents=discord.Intents.none())
+        # Like PacerBot in the benchmark, it does not wait 2 s for guilds to stream in.
+        super().__init__(intents=discord.Intents.none(), guild_ready_timeout=0.01)
         self.store = store
         self.tree = app_commands.CommandTree(self)
 
@@ -374,9 +384,13 @@ def report(pacer: Timings, peer: Timings, label: str,
                        + (f" ({t.deferred[name]} deferred)" if t.deferred[name] else ""))
         p50 = percentile(pacer.delays[name], 0.5) / percentile(peer.delays[name], 0.5)
         p99 = percentile(pacer.delays[name], 0.99) / percentile(peer.delays[name], 0.99)
+        paired = sorted(a / b for a, b in zip(pacer.round_p50[name], peer.round_p50[name],
+                                              strict=True))
         ratios[f"{name}_p50"], ratios[f"{name}_p99"] = p50, p99
+        ratios[f"{name}_paired"] = percentile(paired, 0.5)
         print(f"  /{name:<9} {row[0]}   {row[1]}   ratio Pacer/peer p50 {p50:.2f}x, "
-              f"p99 {p99:.2f}x")
+              f"p99 {p99:.2f}x; by round {ratios[f'{name}_paired']:.2f}x "
+              f"({paired[0]:.2f}-{paired[-1]:.2f})")
     for name, timings in (references or {}).items():
         d = timings.delays["log"]
         floor = percentile(d, 0.5) / percentile(peer.delays["log"], 0.5)
@@ -384,9 +398,10 @@ def report(pacer: Timings, peer: Timings, label: str,
               f"{percentile(d, 0.95) * 1000:.2f} / {percentile(d, 0.99) * 1000:.2f}, "
               f"{floor:.2f}x the bare bot")
         ratios[f"reference {name}"] = floor
-    met = ratios["log_p50"] <= 1.5
+    met = ratios["log_paired"] <= 1.5
     print(f"target: /log p50 within 1.5x of the bare bot, {label.split(' ', 1)[0]}: "
-          f"{ratios['log_p50']:.2f}x ({'met' if met else 'NOT met'})")
+          f"{ratios['log_paired']:.2f}x, the median of the rounds' ratios "
+          f"({'met' if met else 'NOT met'}; pooled p50s {ratios['log_p50']:.2f}x)")
     return ratios
 
 
@@ -413,15 +428,14 @@ async def run(url: str | None, warmup: int, n: int, rounds: int = 1) -> dict[str
         async with DiscordStandin() as standin:
             for r in range(rounds):
                 # Each round's share of the commands (the first rounds take the remainders).
-                w = warmup // rounds + (r < warmup % rounds)
                 k = n // rounds + (r < n % rounds)
-                await run_pacer(standin, pacer_url, w, k, pacer)
+                await run_pacer(standin, pacer_url, warmup, k, pacer)
                 standin.requests.clear()
-                await run_peer(standin, peer_store, w, k, peer)
+                await run_peer(standin, peer_store, warmup, k, peer)
                 for name, shaped in REFERENCES:
                     standin.requests.clear()
                     url_ = session_url if not shaped else shaped_url
-                    await run_peer(standin, SessionPeerStore(url_, shaped=shaped), w, k,
+                    await run_peer(standin, SessionPeerStore(url_, shaped=shaped), warmup, k,
                                    references[name])
                 standin.requests.clear()
     return report(pacer.timings, peer.timings, f"{label}, {rounds} rounds",
@@ -438,17 +452,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--url", help="a scratch PostgreSQL URL for Pacer (it is recreated, "
                                       "and so is <name>_peer for the peer)")
     parser.add_argument("--full", action="store_true", help="100 warm-up + 500 timed commands")
-    parser.add_argument("--warmup", type=int)
+    parser.add_argument("--warmup", type=int, help="untimed commands per round")
     parser.add_argument("-n", type=int, help="timed commands per command and bot")
-    parser.add_argument("--rounds", type=int, help="turns the bots take (5 with --full, else 2)")
+    parser.add_argument("--rounds", type=int, help="turns the bots take (10 with --full, else 5)")
     args = parser.parse_args(argv)
-    warmup = args.warmup if args.warmup is not None else (100 if args.full else 20)
+    warmup = args.warmup if args.warmup is not None else 20
     n = args.n or (500 if args.full else 100)
-    if warmup + n > MAX_COMMANDS:
-        parser.error(f"at most {MAX_COMMANDS} commands per bot (a day holds 24 h of /log 1m)")
-    rounds = args.rounds or (5 if args.full else 2)
+    rounds = args.rounds or (10 if args.full else 5)
     if not 1 <= rounds <= n:
         parser.error("--rounds must be between 1 and the number of timed commands")
+    if warmup * rounds + n > MAX_COMMANDS:
+        parser.error(f"at most {MAX_COMMANDS} commands per bot (a day holds 24 h of /log 1m)")
     asyncio.run(run(args.url, warmup, n, rounds))
 
 

@@ -45,10 +45,9 @@ class Step:
 
 
 STEPS = (
-    Step("command latency, SQLite", "bench_latency.py", ("--warmup", "5", "-n", "30"),
-         ("--full",)),
-    Step("command latency, PostgreSQL", "bench_latency.py",
-         ("--warmup", "5", "-n", "30", "--url", PG), ("--full", "--url", PG)),
+    Step("command latency, SQLite", "bench_latency.py", ("-n", "50"), ("--full",)),
+    Step("command latency, PostgreSQL", "bench_latency.py", ("-n", "50", "--url", PG),
+         ("--full", "--url", PG)),
     Step("core throughput, SQLite", "bench_core.py",
          ("--commands", "200", "--tasks", "20", "--learners", "20"), ("--full",)),
     Step("core throughput, PostgreSQL", "bench_core.py",

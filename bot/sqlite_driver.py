@@ -178,6 +178,10 @@ class InlineConnection:
         if not conn.in_transaction:
             await self.run(conn.execute, f"BEGIN {self.begin_mode}")
 
+    def connection(self) -> sqlite3.Connection:
+        """Return the ``sqlite3`` connection itself (``bot.prepared`` runs statements on it)."""
+        return self._open()
+
     @property
     def total_changes(self) -> int:
         """Rows inserted, changed or deleted on this connection since it opened."""

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.groupcommit import GroupCommit, count_writes
+from bot.prepared import inline_driver
 from bot.sqlite_driver import Checkpointer, InlineConnection, inline_connector
 
 log = logging.getLogger(__name__)
@@ -191,8 +192,8 @@ class Store:
 
 def _driver(conn: AsyncConnection) -> InlineConnection:
     """Return the ``bot.sqlite_driver`` connection under a SQLite connection of ours."""
-    driver = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
-    assert isinstance(driver, InlineConnection)
+    driver = inline_driver(conn)
+    assert driver is not None
     return driver
 
 

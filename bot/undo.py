@@ -10,6 +10,7 @@ from sqlalchemy import delete, insert, inspect, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.models import Base
+from bot.prepared import Prepared
 
 
 def _encode(value: Any) -> Any:
@@ -34,8 +35,9 @@ def _row_values(obj: Base) -> dict[str, Any]:
     return {col.key: _encode(getattr(obj, col.key)) for col in mapper.column_attrs}
 
 
-# One prepared INSERT … RETURNING id per table, built on first use (see ``ChangeSet.insert``).
-_INSERTS: dict[str, Any] = {}
+# One prepared INSERT … RETURNING id per table and set of columns given, built on first use
+# (see ``ChangeSet.insert``).
+_INSERTS: dict[tuple[str, frozenset[str]], Prepared] = {}
 
 
 class ChangeSet:
@@ -53,11 +55,12 @@ class ChangeSet:
     async def insert(self, model: type[Base], **values: Any) -> int:
         """Insert a row of MODEL with VALUES (no ORM object, one statement); return its id."""
         table = model.__table__  # type: ignore[attr-defined]
-        stmt = _INSERTS.get(table.name)
+        key = (table.name, frozenset(values))
+        stmt = _INSERTS.get(key)
         if stmt is None:
-            stmt = _INSERTS[table.name] = insert(table).returning(table.c.id)
+            stmt = _INSERTS[key] = Prepared(insert(table).returning(table.c.id), keys=key[1])
         # Straight on the connection: a plain INSERT needs none of the ORM's execution steps.
-        row_id = int((await self.conn.execute(stmt, values)).scalar_one())
+        row_id = int(await stmt.scalar(self.conn, values))
         self.ops.append({"op": "delete", "table": table.name, "id": row_id})
         return row_id
 

@@ -1,14 +1,16 @@
 """The write path: how many SQL statements each command takes, and no command lost under load.
 
 The budgets below are the numbers the README gives; a change that makes a command read more
-(the learner's whole history, say) fails here. Statements are counted on the engine's cursor
-for a learner with some history, on a real SQLite file; each command's transaction adds its
-``BEGIN`` and ``COMMIT``, which the driver issues (``bot.sqlite_driver``) and are not counted.
+(the learner's whole history, say) fails here. Statements are counted by SQLite itself (its
+trace callback on every connection the store uses), for a learner with some history, on a real
+SQLite file: the statements SQLAlchemy runs and those ``bot.prepared`` runs on the connection
+alike. Each command's transaction adds its ``BEGIN`` and ``COMMIT``, which are not counted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,7 +21,9 @@ from bot import models as m
 from bot.actors import Actor
 from bot.app import build_services
 from bot.grammar import Grammar
+from bot.prepared import inline_driver
 from bot.services import Services
+from bot.sqlite_driver import InlineConnection
 from bot.store import Store, create_engine
 from tests.conftest import FakeClock
 
@@ -50,16 +54,33 @@ BUDGET = {
 
 @contextmanager
 def counting(store: Store) -> Iterator[list[str]]:
+    """Collect the statements SQLite runs on the store's connections (without BEGIN/COMMIT)."""
     seen: list[str] = []
+    traced: list[sqlite3.Connection] = []
 
-    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
+    def record(statement: str) -> None:
+        if statement.split(None, 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):
+            seen.append(statement)
 
-    event.listen(store.engine.sync_engine, "before_cursor_execute", record)
+    def trace(driver: InlineConnection | None) -> None:
+        assert driver is not None
+        raw = driver.connection()
+        raw.set_trace_callback(record)
+        traced.append(raw)
+
+    def on_checkout(dbapi_conn, _record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        trace(dbapi_conn.driver_connection)
+
+    pool = store.engine.sync_engine.pool
+    event.listen(pool, "checkout", on_checkout)
+    if store._writer is not None:  # the one writer stays checked out: trace it where it is
+        trace(inline_driver(store._writer))
     try:
         yield seen
     finally:
-        event.remove(store.engine.sync_engine, "before_cursor_execute", record)
+        event.remove(pool, "checkout", on_checkout)
+        for raw in traced:
+            raw.set_trace_callback(None)
 
 
 @pytest.mark.parametrize("line", list(BUDGET))

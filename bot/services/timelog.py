@@ -12,6 +12,7 @@ from bot.actors import Actor
 from bot.errors import InputError
 from bot.limits import MAX_DAY_MINUTES
 from bot.outcomes import TimeLogged
+from bot.prepared import Prepared
 from bot.progress import fmt_hours
 from bot.services.base import Service
 from bot.services.milestones import TimeFacts, time_facts
@@ -20,8 +21,8 @@ from bot.values import TODAY, StudyDay
 
 # What the milestone check will read (``milestones.time_facts``), then the day's total: one
 # statement and one pass over the learner's entries, where there would be two and three.
-_DAY_AND_FACTS = time_facts(func.coalesce(func.sum(case(
-    (m.TimeLog.study_date == bindparam("day"), m.TimeLog.minutes))), 0).label("day_minutes"))
+_DAY_AND_FACTS = Prepared(time_facts(func.coalesce(func.sum(case(
+    (m.TimeLog.study_date == bindparam("day"), m.TimeLog.minutes))), 0).label("day_minutes")))
 
 
 def check_log_day(u: Unit, day: date) -> None:
@@ -37,7 +38,7 @@ def check_log_day(u: Unit, day: date) -> None:
 
 async def add_log(u: Unit, day: date, minutes: int, topic: str | None) -> int:
     """Log MINUTES on DAY within the day's 24 h; return the day's new total."""
-    row = (await u.conn.execute(_DAY_AND_FACTS, {"learner_id": u.row.id, "day": day})).one()
+    row = await _DAY_AND_FACTS.first(u.conn, {"learner_id": u.row.id, "day": day})
     already = int(row.day_minutes)
     if already + minutes > MAX_DAY_MINUTES:
         left = MAX_DAY_MINUTES - already

@@ -36,6 +36,7 @@ from bot.limits import UNDO_KEEP
 from bot.outbox import outbox_key
 from bot.outcomes import Outcome
 from bot.plan import Milestone, Plan
+from bot.prepared import Prepared
 from bot.replies import Celebration
 from bot.services.context import NOT_STARTED, Context
 from bot.services.milestones import TimeFacts, new_milestones, record_milestone
@@ -51,20 +52,22 @@ PRUNE_EVERY = 10  # prune the undo log on every tenth entry: 50 to 59 entries ar
 TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "08000", "08003", "08006", "57P01"}
 
 
-# The unit's first statement, prepared once: the learner row locked, and whether notices
-# wait for them. (Nothing else rides on it: on PostgreSQL a subquery here reads the snapshot
-# taken before the statement waited for the lock, and may miss what the holder just wrote.)
+# The unit's first statement, prepared once (``bot.prepared``): the learner row locked, and
+# whether notices wait for them. (Nothing else rides on it: on PostgreSQL a subquery here reads
+# the snapshot taken before the statement waited for the lock, and may miss what the holder
+# just wrote.)
 # Plain columns, not an ORM object, and only those changes read: most changes only read the
 # learner (``Unit.learner()`` loads the whole object for those that change it).
 _LEARNERS = m.Learner.__table__
 UNIT_COLUMNS = ("id", "platform", "external_id", "plan_id", "timezone", "day_start_hour",
                 "start_date", "target_date", "commitment_minutes", "goal", "public_posts")
-_LOCK_LEARNER = select(
+_LOCK_LEARNER = Prepared(select(
     *(_LEARNERS.c[name] for name in UNIT_COLUMNS),
     select(m.Notice.id).where(m.Notice.learner_id == _LEARNERS.c.id).exists()
     .label("has_notices"),
-).where(ACTOR_LEARNER).with_for_update(of=_LEARNERS)
-_UNDO_ENTRY = insert(m.UndoEntry.__table__).returning(m.UndoEntry.__table__.c.id)
+).where(ACTOR_LEARNER).with_for_update(of=_LEARNERS))
+_UNDO_ENTRY = Prepared(insert(m.UndoEntry.__table__).returning(m.UndoEntry.__table__.c.id),
+                       keys=("learner_id", "description", "ops", "created_at"))
 
 
 @dataclass
@@ -185,7 +188,7 @@ class Units:
     async def open(self, conn: AsyncConnection, actor: Actor,
                    description: str = "change") -> Unit:
         """Lock ACTOR's learner row in CONN's write transaction and open a change of it."""
-        row = (await conn.execute(_LOCK_LEARNER, actor_params(actor))).first()
+        row = await _LOCK_LEARNER.first(conn, actor_params(actor))
         if row is None:
             raise StateError(NOT_STARTED)
         return Unit(conn, row, self.ctx.plan_for(row), self.ctx.today_for(row), self.ctx.now(),
@@ -240,7 +243,7 @@ class Units:
             await record_milestone(unit, ms.id, day, announced=False)
             unit.celebrations.append(Celebration(ms.id, ms.title, ms.kind, day))
             await _mark_announced(unit, ms, day)
-        entry_id = await unit.conn.scalar(_UNDO_ENTRY, {
+        entry_id = await _UNDO_ENTRY.scalar(unit.conn, {
             "learner_id": unit.row.id, "description": unit.description[:300],
             "ops": unit.changes.ops, "created_at": unit.now})
         if entry_id is not None and entry_id % PRUNE_EVERY == 0:
