@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import models as m
@@ -23,6 +23,12 @@ from bot import models as m
 
 @dataclass(frozen=True)
 class LogRow:
+    """The minutes logged on one study day under one topic (or none), the entries summed.
+
+    ``id`` and ``created_at`` are those of its first entry. Every view reads time by day and
+    topic, so a snapshot holds one row per day and topic, however many entries made it.
+    """
+
     id: int
     study_date: date
     minutes: int
@@ -247,6 +253,17 @@ def _rows_of(model: type, order: tuple[Any, ...]) -> Any:
     return stmt
 
 
+_T = m.TimeLog.__table__.c
+# A learner's time log by day and topic, in the order the topics were first logged: a day of
+# six hundred one-minute entries is one row, not six hundred.
+_LOG_PARTS = (select(_T.learner_id, func.min(_T.id).label("id"), _T.study_date,
+                     func.sum(_T.minutes).label("minutes"), _T.topic,
+                     func.min(_T.created_at).label("created_at"))
+              .where(_T.learner_id.in_(bindparam("ids", expanding=True)))
+              .group_by(_T.learner_id, _T.study_date, _T.topic)
+              .order_by(_T.learner_id, _T.study_date, func.min(_T.id)))
+
+
 async def load_many(session: AsyncSession, learner_ids: Sequence[int]) -> dict[int, LearnerData]:
     """Load the snapshots of many learners with one query per table."""
     if not learner_ids:
@@ -258,8 +275,9 @@ async def load_many(session: AsyncSession, learner_ids: Sequence[int]) -> dict[i
     async def rows(model: type, order: Iterable = ()) -> Sequence:
         return (await session.execute(_rows_of(model, tuple(order)), {"ids": ids})).all()
 
-    for r in await rows(m.TimeLog, (m.TimeLog.study_date, m.TimeLog.id)):
-        data[r.learner_id].logs.append(LogRow(r.id, r.study_date, r.minutes, r.topic, r.created_at))
+    for r in (await session.execute(_LOG_PARTS, {"ids": ids})).all():
+        data[r.learner_id].logs.append(LogRow(r.id, r.study_date, int(r.minutes), r.topic,
+                                              r.created_at))
     for r in await rows(m.ItemDone):
         data[r.learner_id].done[r.item_id] = r.study_date
     for r in await rows(m.ScoreEntry):
