@@ -82,6 +82,21 @@ async def test_log_dates_today_yesterday_weekday_and_iso(
                    ("2026-11-30", ""), ("2026-11-30", "a")]
 
 
+async def test_the_snapshot_holds_a_day_by_topic_in_the_order_first_logged(
+        grammar: Grammar, services: Services, alice: Actor) -> None:
+    await run(grammar, alice, "/start Europe/Berlin start=2026-11-28", "/log 30m paging",
+              "/log 20m kernels", "/log 15m", "/log 10m paging", "/log 1h paging yesterday",
+              "/log 5m", "/log 25m kernels")
+    data, _plan, _today = await services.views.snapshot(alice)
+    assert [(r.study_date.isoformat(), r.minutes, r.topic) for r in data.logs] == [
+        ("2026-11-29", 60, "paging"),
+        ("2026-11-30", 40, "paging"), ("2026-11-30", 45, "kernels"), ("2026-11-30", 20, None)]
+    assert data.minutes_by_day() == {date(2026, 11, 29): 60, date(2026, 11, 30): 105}
+    assert data.total_minutes == 165
+    text = (await grammar.dispatch(alice, "/week")).text
+    assert "Mon 30 Nov:  1.75h | Topics: paging; kernels" in text, text
+
+
 async def test_a_day_holds_at_most_24_hours(services: Services, alice: Actor) -> None:
     await services.onboarding.start(alice, Onboarding(timezone="Asia/Kolkata"))
     await services.timelog.log_time(alice, 20 * 60)
