@@ -13,6 +13,8 @@ callers and retries cannot tell the difference.
 
 Only statements that compile to one fixed text can be prepared: no expanding ``IN`` list, no
 value rendered into the SQL, no column default that SQLAlchemy would have to fill in.
+SQLAlchemy's cursor events do not see them; with ``[database] echo = true`` (every statement
+logged) they run through ``conn.execute``, so the log still shows every statement.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ class Prepared:
     async def rows(self, conn: AsyncConnection, values: Mapping[str, Any]) -> list[Any]:
         """Run the statement with VALUES; return its rows (named tuples)."""
         driver = inline_driver(conn)
-        if driver is None:
+        if driver is None or conn.sync_engine.echo:
             result = await conn.execute(self.stmt, dict(values))
             return list(result.all()) if result.returns_rows else []
         compiled = self._compiled.get(conn.dialect)

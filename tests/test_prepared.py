@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import bindparam, func, insert, select
@@ -10,7 +12,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError
 
 from bot import models as m
 from bot.prepared import Prepared, inline_driver
-from bot.store import Store
+from bot.store import Store, create_engine, migrate
 
 NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 _L = m.Learner.__table__
@@ -118,3 +120,17 @@ async def test_a_statement_leaving_column_defaults_to_sqlalchemy_cannot_be_prepa
     async with sqlite_store.write_connection() as conn:
         with pytest.raises(ValueError, match="column defaults"):
             await stmt.scalar(conn, dict.fromkeys(some, "x"))
+
+
+async def test_with_echo_on_every_statement_is_logged(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'echo.sqlite3'}"
+    await asyncio.to_thread(migrate, url)
+    store = Store(create_engine(url, echo=True))
+    try:
+        caplog.set_level("INFO", logger="sqlalchemy.engine")
+        async with store.write_connection() as conn:
+            await Prepared(_LEARNER).rows(conn, {"who": "ana"})
+        assert any("FROM learners" in r.getMessage() for r in caplog.records)
+    finally:
+        await store.close()
