@@ -28,7 +28,7 @@ from typing import NamedTuple
 from bot import progress as p
 from bot.charts import RoadFigures, render_road_chart, render_week_chart, road_figures, stack_pngs
 from bot.plan import Item, Milestone, Plan
-from bot.rendering import buffer_text, way_back_text
+from bot.rendering import buffer_text, needed_today_text, way_back_text
 from bot.replies import Attachment
 from bot.road import Standing, standing
 from bot.snapshot import StudyRecord
@@ -161,7 +161,7 @@ def road_status(st: Standing, *, who: str | None = None) -> str:
     if st.buffer is None or st.buffer > 0:
         return buffer_text(st)
     if st.behind == 0:
-        return f"today's {p.fmt_hours(st.road.at(st.today) - st.logged)} are needed today"
+        return needed_today_text(st, who)
     if who is not None:
         return f"{who} is {p.fmt_hours(st.behind)} behind the road"
     way = way_back_text(st)

@@ -162,9 +162,18 @@ def buffer_text(st: Standing) -> str:
     if st.behind:
         return f"0 days: {p.fmt_hours(st.behind)} behind the road"
     if st.buffer == 0:
-        return (f"0 days: today's {p.fmt_hours(st.road.at(st.today) - st.logged)} are needed "
-                "today")
+        return f"0 days: {needed_today_text(st)}"
     return f"{plural(st.buffer, 'day')} of slack"
+
+
+def needed_today_text(st: Standing, who: str | None = None) -> str:
+    """Say that today's hours on the road are all needed today (WHO: the learner's name).
+
+    Worded with no verb to agree with the amount: "you need today's 1h today" reads as well
+    as "you need today's 2.5h today".
+    """
+    need = p.fmt_hours(st.road.at(st.today) - st.logged)
+    return f"{who} needs today's {need} today" if who else f"you need today's {need} today"
 
 
 def way_back_text(st: Standing) -> str | None:
@@ -177,8 +186,8 @@ def way_back_text(st: Standing) -> str | None:
     if way.per_day is not None and way.until is not None:
         return (f"{p.fmt_hours(way.per_day)} a day until {day_name(way.until, st.today)} "
                 "puts you back on the road.")
-    return (f"No pace that fits in a day catches up: {p.fmt_hours(way.behind_minutes)} are "
-            f"missing with {plural(way.days_left, 'study day')} left on the road. Extend "
+    return (f"No pace that fits in a day catches up: {p.fmt_hours(way.behind_minutes)} to "
+            f"make up with {plural(way.days_left, 'study day')} left on the road. Extend "
             "your commitment (`/settings weeks=N` or `target=DATE`) to redraw it.")
 
 

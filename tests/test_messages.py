@@ -246,7 +246,7 @@ def test_reminder_says_today_streak_next_item_and_deadline(plan: Plan) -> None:
     assert msg.kind == "reminder" and msg.title == "Daily reminder"
     assert msg.text.splitlines() == [
         "**Today**: 1.5h of 4h logged — 2.5h to go.",
-        "**Road**: Today's 2.5h are needed today.",
+        "**Road**: You need today's 2.5h today.",
         "**Streak**: 🔥 3 days.",
         "**Next on the plan**: Day 05: Scheduler & Batching",
         "**Next deadline**: NVIDIA Interview in 12 days (2026-12-14).",

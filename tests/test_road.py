@@ -153,7 +153,7 @@ async def test_progress_shows_the_buffer_on_the_road(grammar, alice) -> None:  #
 
 async def test_progress_says_today_is_needed(grammar, alice) -> None:  # type: ignore[no-untyped-def]
     lines = await _lines(grammar, alice, "/start Europe/Berlin hours=2", "/log 30m")
-    assert "**Safety Buffer**: 0 days: today's 1.5h are needed today" in lines
+    assert "**Safety Buffer**: 0 days: you need today's 1.5h today" in lines
     assert not any("puts you back" in line for line in lines)  # today is still open
 
 

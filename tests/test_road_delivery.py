@@ -55,7 +55,7 @@ def road_line(data: LearnerData, plan: Plan, today: date) -> str:
     ({D(2026, 11, 30): 720}, D(2026, 12, 2), "**Road**: 1 day of slack."),
     # 9.5h logged; the road was 8h at the end of Tuesday, 12h at the end of today.
     ({D(2026, 11, 30): 240, D(2026, 12, 1): 240, D(2026, 12, 2): 90}, D(2026, 12, 2),
-     "**Road**: Today's 2.5h are needed today."),
+     "**Road**: You need today's 2.5h today."),
     # Nothing logged by Thu 3 Dec: 12h behind at the end of Wednesday; 8h a day for 3 days
     # reaches the road's 24h at the end of Saturday.
     ({}, D(2026, 12, 3),
@@ -73,13 +73,18 @@ def test_reminder_gives_the_honest_answer_when_no_pace_catches_up(plan: Plan) ->
     data = learner({}, commitment_weeks=1, target_date=None)
     assert road_line(data, plan, D(2026, 12, 5)) == (
         "**Road**: You are 20h behind the road. No pace that fits in a day catches up: 20h "
-        "are missing with 2 study days left on the road. Extend your commitment "
+        "to make up with 2 study days left on the road. Extend your commitment "
         "(`/settings weeks=N` or `target=DATE`) to redraw it.")
 
 
 def test_partner_wording_names_the_learner_and_keeps_the_way_back_private(plan: Plan) -> None:
     st = standing(learner({}), plan, D(2026, 12, 3))
     assert road_status(st, who="Alice") == "Alice is 12h behind the road"
+    # On the road with no slack: the amount reads right whatever it is (no verb to agree).
+    for minutes, need in ((600, "2h"), (660, "1h"), (690, "0.5h")):
+        st = standing(learner({D(2026, 11, 30): minutes}), plan, D(2026, 12, 2))
+        assert road_status(st, who="Alice") == f"Alice needs today's {need} today"
+        assert road_status(st) == f"you need today's {need} today"
 
 
 # --- the digest ---------------------------------------------------------------------------
