@@ -239,9 +239,10 @@ _ROWS: dict[tuple[str, tuple[Any, ...]], Any] = {}
 def _rows_of(model: type, order: tuple[Any, ...]) -> Any:
     """Return the prepared query of MODEL's rows for the learners bound as ``ids``.
 
-    Plain rows of the table's columns, not ORM objects: a learner's time log runs to hundreds
-    of rows, and building an object per row cost ten times the query; prepared once, since
-    building the statement again cost as much as running it.
+    Plain rows of the table's columns, not ORM objects (building an object per row cost ten
+    times the query); prepared once, since building the statement again cost as much as
+    running it. (The time log, the one table that runs to hundreds of rows, is read summed by
+    day and topic: ``_LOG_PARTS``.)
     """
     table = model.__table__  # type: ignore[attr-defined]
     key = (table.name, tuple(str(o) for o in order))

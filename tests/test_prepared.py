@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, event, func, insert, select
 from sqlalchemy.exc import ArgumentError, IntegrityError
 
 from bot import models as m
-from bot.prepared import Prepared, inline_driver
+from bot.prepared import Prepared
 from bot.store import Store, create_engine, migrate
 
 NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
@@ -92,11 +92,21 @@ async def test_errors_are_sqlalchemys_and_leave_no_row(store: Store) -> None:
         assert await conn.scalar(select(func.count()).select_from(m.UndoEntry)) == 0
 
 
-async def test_runs_on_sqlites_own_connection_and_elsewhere_through_sqlalchemy(
+async def test_on_sqlite_it_skips_sqlalchemys_execution_and_elsewhere_uses_it(
         store: Store) -> None:
-    async with store.write_connection() as conn:
-        on_sqlite = inline_driver(conn) is not None
-    assert on_sqlite == (store.dialect == "sqlite")
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with store.write_connection() as conn:
+            assert await Prepared(_LEARNER).rows(conn, {"who": "nobody"}) == []
+    finally:
+        event.remove(store.engine.sync_engine, "before_cursor_execute", record)
+    ran_through_sqlalchemy = any("FROM learners" in s for s in seen)
+    assert ran_through_sqlalchemy == (store.dialect != "sqlite")
 
 
 async def test_a_missing_value_is_refused(sqlite_store: Store) -> None:
